@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The gateway's configuration: Supergateway's flags, mcpgw's own flags,
+ * and MCPGW_* environment variables, in one struct.
+ */
+#ifndef MCPGW_CONFIG_H
+#define MCPGW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mcpgw/log.h"
+
+#define CONFIG_MAX_LIST 32 /* entries in one repeatable flag */
+
+/* A repeatable flag's values; each string is owned by the list. */
+struct config_list {
+    char *v[CONFIG_MAX_LIST];
+    size_t n;
+};
+
+enum config_action {
+    CONFIG_RUN = 0, /* start the gateway */
+    CONFIG_HELP,    /* --help was given: print usage, exit 0 */
+    CONFIG_VERSION, /* --version was given: print version, exit 0 */
+};
+
+struct gw_config {
+    enum config_action action;
+
+    /* What to run. */
+    char *stdio_cmd;         /* --stdio: run as /bin/sh -c CMD; owned */
+    char *protocol_version;  /* --protocolVersion; owned, default 2025-11-25 */
+
+    /* Where to listen. */
+    char *host;              /* --host; owned, default 127.0.0.1 */
+    uint16_t port;           /* --port; default 8000 */
+    char *output_transport;  /* --outputTransport; owned, streamableHttp */
+    char *streamable_path;   /* --streamableHttpPath; owned, default /mcp */
+    struct config_list health_paths; /* --healthEndpoint, repeatable */
+    bool json_response;      /* --json-response: JSON bodies, not SSE */
+
+    /* Who may call. */
+    struct config_list auth_tokens;     /* --auth-token, MCPGW_AUTH_TOKEN,
+                                           ACCESS_TOKEN; secrets */
+    bool allow_unauthenticated;         /* --allow-unauthenticated */
+    struct config_list allowed_hosts;   /* --allowed-hosts, comma lists */
+    struct config_list allowed_origins; /* --allowed-origins, comma lists */
+
+    /* Logging. */
+    enum log_level log_level;   /* --logLevel debug|info|none (+warn|error) */
+    enum log_format log_format; /* --log-format text|json */
+
+    /* Bounds. Sizes in bytes, times in milliseconds. */
+    size_t max_body;           /* --max-body-size, default 4 MiB */
+    size_t max_frame;          /* --max-frame-size, default 16 MiB */
+    size_t max_stdin_queue;    /* --max-stdin-queue, default 16 MiB */
+    size_t max_sse_buffer;     /* --max-sse-buffer, default 8 MiB */
+    unsigned max_inflight;     /* --max-inflight per child, default 1024 */
+    unsigned max_connections;  /* --max-connections, default 1024 */
+    uint64_t request_timeout;  /* --request-timeout, default 300000 */
+    uint64_t ready_timeout;    /* --ready-timeout: how long a request waits
+                                  for the child to be ready, default 60000 */
+    uint64_t shutdown_timeout; /* --shutdown-timeout, default 10000 */
+    uint64_t kill_grace;       /* --kill-grace: TERM to KILL, default 5000 */
+    uint64_t keepalive;        /* --sse-keepalive, default 15000 */
+};
+
+/*
+ * Fills cfg from argv and envp. Flags win over environment variables.
+ * Returns 0 on success. On any error (an unknown flag, a missing value, a
+ * bad number, a flag that mcpgw does not support yet, a missing --stdio)
+ * writes one line naming the flag into err (at most errlen bytes) and
+ * returns -EINVAL; the caller prints it and exits with status 2.
+ * Secrets (tokens) never appear in err.
+ */
+int config_parse(struct gw_config *cfg, int argc, char **argv, char **envp,
+                 char *err, size_t errlen);
+
+/* Frees every string cfg owns and zeroes it. */
+void config_free(struct gw_config *cfg);
+
+/* The text printed by --help. */
+const char *config_usage(void);
+
+/*
+ * Parses a size such as "4194304", "512K", "16M" or "1G" (powers of 1024).
+ * Returns 0 or -EINVAL.
+ */
+int config_parse_size(const char *s, size_t *out);
+
+/*
+ * Parses a duration in milliseconds; "30s", "5m" and "250ms" are accepted
+ * too. Returns 0 or -EINVAL.
+ */
+int config_parse_ms(const char *s, uint64_t *out);
+
+#endif

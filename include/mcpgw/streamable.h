@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Streamable HTTP transport (protocol versions 2025-03-26 to
+ * 2025-11-25) on one shared MCP server: POST carries JSON-RPC messages;
+ * requests are answered on an SSE stream (or one JSON body with
+ * --json-response); notifications and responses get 202. GET and DELETE
+ * answer 405 until sessions exist.
+ */
+#ifndef MCPGW_STREAMABLE_H
+#define MCPGW_STREAMABLE_H
+
+#include "mcpgw/backend.h"
+#include "mcpgw/config.h"
+#include "mcpgw/gate.h"
+#include "mcpgw/http.h"
+
+struct streamable {
+    const struct gw_config *cfg; /* borrowed */
+    struct backend *backend;     /* borrowed */
+    const struct gate *gate;     /* borrowed */
+};
+
+/* The route handler for the MCP endpoint; arg is a struct streamable. */
+void streamable_handle(struct http_req *r, void *arg);
+
+#endif

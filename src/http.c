@@ -1,0 +1,790 @@
+/* SPDX-License-Identifier: MIT */
+/* libmicrohttpd inside the libuv loop: requests, bodies, streams. */
+#include "mcpgw/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "mcpgw/jsonrpc.h"
+#include "mcpgw/log.h"
+#include "mcpgw/sse.h"
+
+#define STREAM_BLOCK     (32 * 1024)
+#define CONN_MEMORY      (128 * 1024)
+#define BODY_DISCARD_MAX (1024 * 1024) /* past the limit, then we hang up */
+#define MAX_HEADERS      8
+
+/* A hang-up watch on a suspended connection's socket. It is heap-owned
+ * and closed before the connection is resumed, so libuv never holds a
+ * descriptor that libmicrohttpd may close and reuse. */
+struct hup_watch {
+    uv_poll_t poll;
+    struct http_req *req; /* NULL once the request no longer cares */
+};
+
+struct header {
+    char *name, *value; /* owned */
+};
+
+enum req_state {
+    REQ_HEADERS = 0, /* waiting for the body */
+    REQ_HANDLING,    /* handler ran, no response yet */
+    REQ_RESPONDED,   /* a complete response is queued */
+    REQ_STREAMING,   /* a stream response is queued */
+};
+
+struct http_req {
+    struct http_server *srv;       /* borrowed */
+    struct MHD_Connection *conn;   /* borrowed from libmicrohttpd */
+    const struct http_route *route; /* borrowed; NULL: not found */
+    const char *method, *path;     /* borrowed from libmicrohttpd */
+    enum req_state state;
+    struct gw_buf body;            /* owned */
+    size_t body_seen;              /* bytes received, kept or not */
+    bool too_large;
+    bool suspended;
+    bool aborted;                  /* the client went away */
+    struct hup_watch *watch;       /* owned until closed, or NULL */
+    struct header headers[MAX_HEADERS]; /* for the next response */
+    size_t nheaders;
+    struct gw_buf out;             /* owned: stream bytes not yet sent */
+    bool stream_done;              /* no more stream bytes will come */
+    bool stream_cut;               /* ended by the buffer bound */
+    uint64_t last_write;           /* loop time of the last stream write */
+    void *owner;                   /* the handler's state */
+    void (*release)(void *owner, bool aborted);
+    unsigned status;
+    size_t bytes_out;
+    uint64_t started_ns;
+    char rpc[48];
+    char peer[64];
+    struct http_req *prev, *next;  /* the server's list of requests */
+};
+
+struct http_server {
+    uv_loop_t *loop;                /* borrowed */
+    struct MHD_Daemon *daemon;      /* owned */
+    struct http_options opts;       /* copied; strings borrowed */
+    const struct http_route *routes; /* borrowed */
+    size_t nroutes;
+    int listen_fd;                  /* owned until handed to MHD */
+    uv_poll_t epoll_watch;          /* on libmicrohttpd's epoll fd */
+    uv_timer_t timer;               /* its timeouts, and runs after resume */
+    uv_timer_t keepalive;
+    struct http_req *reqs;          /* every request in progress */
+    size_t active;
+    bool quiesced;
+    int open_handles;
+    void (*on_stopped)(void *arg);
+    void *stopped_arg;
+    char bound[80];
+};
+
+static void run_daemon(struct http_server *s);
+
+/* --- driving libmicrohttpd from the loop ------------------------------ */
+
+static void on_timer(uv_timer_t *t)
+{
+    run_daemon(t->data);
+}
+
+static void on_epoll(uv_poll_t *p, int status, int events)
+{
+    run_daemon(p->data);
+}
+
+static void run_daemon(struct http_server *s)
+{
+    MHD_UNSIGNED_LONG_LONG timeout;
+
+    if (s->daemon == NULL)
+        return;
+    MHD_run(s->daemon);
+    if (MHD_get_timeout(s->daemon, &timeout) == MHD_YES)
+        uv_timer_start(&s->timer, on_timer, timeout, 0);
+    else
+        uv_timer_stop(&s->timer);
+}
+
+/* Runs the daemon on the next loop iteration (after a resume). */
+static void kick(struct http_server *s)
+{
+    uv_timer_start(&s->timer, on_timer, 0, 0);
+}
+
+/* --- hang-up watches -------------------------------------------------- */
+
+static void free_watch(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void drop_watch(struct http_req *r)
+{
+    if (r->watch == NULL)
+        return;
+    r->watch->req = NULL;
+    uv_close((uv_handle_t *)&r->watch->poll, free_watch);
+    r->watch = NULL;
+}
+
+static void release_owner(struct http_req *r, bool aborted)
+{
+    void (*release)(void *, bool) = r->release;
+
+    r->release = NULL;
+    if (release)
+        release(r->owner, aborted);
+    r->owner = NULL;
+}
+
+static void resume(struct http_req *r)
+{
+    if (!r->suspended)
+        return;
+    drop_watch(r);
+    r->suspended = false;
+    MHD_resume_connection(r->conn);
+    kick(r->srv);
+}
+
+static void on_hangup(uv_poll_t *p, int status, int events)
+{
+    struct hup_watch *w = p->data;
+    struct http_req *r = w->req;
+
+    if (r == NULL)
+        return;
+    if (status == 0 && !(events & UV_DISCONNECT)) {
+        drop_watch(r);
+        return;
+    }
+    log_debug("http", "%s went away while waiting", r->peer);
+    r->aborted = true;
+    release_owner(r, true);
+    resume(r);
+}
+
+static void watch_hangup(struct http_req *r)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct hup_watch *w;
+
+    if (ci == NULL || r->watch)
+        return;
+    w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        return;
+    if (uv_poll_init_socket(r->srv->loop, &w->poll, ci->connect_fd) < 0) {
+        free(w);
+        return;
+    }
+    w->poll.data = w;
+    w->req = r;
+    r->watch = w;
+    uv_poll_start(&w->poll, UV_DISCONNECT, on_hangup);
+}
+
+static void suspend(struct http_req *r)
+{
+    if (r->suspended)
+        return;
+    r->suspended = true;
+    MHD_suspend_connection(r->conn);
+    watch_hangup(r);
+}
+
+/* --- responses -------------------------------------------------------- */
+
+static void add_headers(struct http_req *r, struct MHD_Response *resp)
+{
+    for (size_t i = 0; i < r->nheaders; i++) {
+        MHD_add_response_header(resp, r->headers[i].name,
+                                r->headers[i].value);
+        free(r->headers[i].name);
+        free(r->headers[i].value);
+    }
+    r->nheaders = 0;
+}
+
+static void queue(struct http_req *r, unsigned status,
+                  struct MHD_Response *resp)
+{
+    add_headers(r, resp);
+    r->status = status;
+    MHD_queue_response(r->conn, status, resp);
+    MHD_destroy_response(resp);
+    resume(r);
+}
+
+void http_respond(struct http_req *r, unsigned status,
+                  const char *content_type, const char *body, size_t len)
+{
+    struct MHD_Response *resp;
+
+    if (r->state == REQ_RESPONDED || r->state == REQ_STREAMING)
+        return;
+    resp = MHD_create_response_from_buffer(len, (void *)body,
+                                           MHD_RESPMEM_MUST_COPY);
+    if (resp == NULL)
+        return;
+    if (content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                content_type);
+    if (r->srv->quiesced)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    r->state = REQ_RESPONDED;
+    r->bytes_out = len;
+    queue(r, status, resp);
+}
+
+void http_respond_error(struct http_req *r, unsigned status, int code,
+                        const char *message)
+{
+    struct gw_buf b = {0};
+
+    rpc_error_append(&b, NULL, 0, code, message);
+    http_respond(r, status, "application/json", b.data ? b.data : "", b.len);
+    buf_free(&b);
+}
+
+static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct http_req *r = cls;
+    size_t n = r->out.len < max ? r->out.len : max;
+
+    if (n > 0) {
+        memcpy(buf, r->out.data, n);
+        buf_consume(&r->out, n);
+        r->bytes_out += n;
+        return (ssize_t)n;
+    }
+    if (r->aborted || r->stream_cut)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (r->stream_done)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    suspend(r);
+    return 0;
+}
+
+void http_stream_start(struct http_req *r, unsigned status,
+                       const char *content_type)
+{
+    struct MHD_Response *resp;
+
+    if (r->state == REQ_RESPONDED || r->state == REQ_STREAMING)
+        return;
+    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK,
+                                             read_stream, r, NULL);
+    if (resp == NULL)
+        return;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    r->state = REQ_STREAMING;
+    r->last_write = uv_now(r->srv->loop);
+    queue(r, status, resp);
+}
+
+int http_stream_write(struct http_req *r, const char *p, size_t n)
+{
+    if (r->state != REQ_STREAMING || r->stream_cut || r->stream_done)
+        return -EPIPE;
+    if (r->out.len + n > r->srv->opts.max_stream_buffer ||
+        buf_append(&r->out, p, n) < 0) {
+        log_warn("http", "%s is not reading its stream: cut after %zu "
+                 "unsent bytes", r->peer, r->out.len);
+        r->stream_cut = true;
+        buf_free(&r->out);
+        resume(r);
+        return -ENOBUFS;
+    }
+    r->last_write = uv_now(r->srv->loop);
+    resume(r);
+    return 0;
+}
+
+void http_stream_end(struct http_req *r)
+{
+    if (r->state != REQ_STREAMING)
+        return;
+    r->stream_done = true;
+    resume(r);
+}
+
+bool http_responded(const struct http_req *r)
+{
+    return r->state == REQ_RESPONDED || r->state == REQ_STREAMING;
+}
+
+void http_suspend(struct http_req *r)
+{
+    suspend(r);
+}
+
+static void on_keepalive(uv_timer_t *t)
+{
+    struct http_server *s = t->data;
+    uint64_t now = uv_now(s->loop);
+    struct gw_buf c = {0};
+
+    sse_comment(&c, "keepalive");
+    for (struct http_req *r = s->reqs, *next; r; r = next) {
+        next = r->next;
+        if (r->state == REQ_STREAMING && !r->stream_done &&
+            now - r->last_write >= s->opts.keepalive_ms)
+            http_stream_write(r, c.data, c.len);
+    }
+    buf_free(&c);
+}
+
+/* --- request accessors ------------------------------------------------ */
+
+const char *http_method(const struct http_req *r)
+{
+    return r->method;
+}
+
+const char *http_path(const struct http_req *r)
+{
+    return r->path;
+}
+
+const char *http_header(const struct http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const struct gw_buf *http_body(const struct http_req *r)
+{
+    return &r->body;
+}
+
+const char *http_peer(const struct http_req *r)
+{
+    return r->peer;
+}
+
+void http_note_rpc(struct http_req *r, const char *method)
+{
+    snprintf(r->rpc, sizeof(r->rpc), "%s", method);
+}
+
+void http_add_header(struct http_req *r, const char *name,
+                     const char *value)
+{
+    if (r->nheaders == MAX_HEADERS)
+        return;
+    r->headers[r->nheaders].name = strdup(name);
+    r->headers[r->nheaders].value = strdup(value);
+    if (r->headers[r->nheaders].name && r->headers[r->nheaders].value)
+        r->nheaders++;
+}
+
+void http_set_owner(struct http_req *r, void *data,
+                    void (*release)(void *data, bool aborted))
+{
+    r->owner = data;
+    r->release = release;
+}
+
+/* --- request life ----------------------------------------------------- */
+
+static void peer_text(struct MHD_Connection *conn, char *out, size_t len)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    char host[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+
+    if (sa && sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const void *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+        port = ntohs(in->sin_port);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const void *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        port = ntohs(in6->sin6_port);
+    }
+    snprintf(out, len, "%s:%u", host, port);
+}
+
+static const struct http_route *find_route(struct http_server *s,
+                                           const char *url)
+{
+    for (size_t i = 0; i < s->nroutes; i++)
+        if (strcmp(s->routes[i].path, url) == 0)
+            return &s->routes[i];
+    return NULL;
+}
+
+static struct http_req *req_new(struct http_server *s,
+                                struct MHD_Connection *conn, const char *url,
+                                const char *method)
+{
+    struct http_req *r = calloc(1, sizeof(*r));
+
+    if (r == NULL)
+        return NULL;
+    r->srv = s;
+    r->conn = conn;
+    r->path = url;
+    r->method = method;
+    r->route = find_route(s, url);
+    r->started_ns = uv_hrtime();
+    peer_text(conn, r->peer, sizeof(r->peer));
+    r->next = s->reqs;
+    if (s->reqs)
+        s->reqs->prev = r;
+    s->reqs = r;
+    s->active++;
+    return r;
+}
+
+static void req_free(struct http_req *r)
+{
+    struct http_server *s = r->srv;
+
+    drop_watch(r);
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        s->reqs = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    for (size_t i = 0; i < r->nheaders; i++) {
+        free(r->headers[i].name);
+        free(r->headers[i].value);
+    }
+    buf_free(&r->body);
+    buf_free(&r->out);
+    s->active--;
+    free(r);
+}
+
+static void access_log(struct http_req *r, bool aborted)
+{
+    double ms = (double)(uv_hrtime() - r->started_ns) / 1e6;
+    char path[4 * 128 + 4];
+
+    if (!log_enabled(LOG_INFO))
+        return;
+    log_info("http", "%s \"%s %s\" %u bytes=%zu ms=%.2f%s%s%s", r->peer,
+             r->method, log_escape(r->path, strlen(r->path), 128, path),
+             r->status, r->bytes_out, ms, r->rpc[0] ? " rpc=" : "", r->rpc,
+             aborted ? " aborted" : "");
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn,
+                         void **req_cls, enum MHD_RequestTerminationCode toe)
+{
+    struct http_req *r = *req_cls;
+    bool aborted;
+
+    if (r == NULL)
+        return;
+    aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK || r->aborted ||
+              r->stream_cut;
+    release_owner(r, aborted);
+    access_log(r, aborted);
+    req_free(r);
+    *req_cls = NULL;
+}
+
+/* Checks made before the body arrives; true when already answered. */
+static bool refuse_early(struct http_req *r)
+{
+    const char *cl = http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    char msg[96];
+
+    if (r->srv->quiesced) {
+        http_respond_error(r, 503, RPC_CONNECTION_CLOSED,
+                           "Gateway is shutting down");
+        return true;
+    }
+    if (cl && strtoull(cl, NULL, 10) > r->srv->opts.max_body) {
+        snprintf(msg, sizeof(msg),
+                 "Payload Too Large: Request body must not exceed %zu bytes",
+                 r->srv->opts.max_body);
+        http_respond_error(r, 413, RPC_CONNECTION_CLOSED, msg);
+        return true;
+    }
+    return false;
+}
+
+/* Keeps body bytes up to the limit; past it, only counts them. */
+static bool take_body(struct http_req *r, const char *p, size_t n)
+{
+    size_t max = r->srv->opts.max_body;
+
+    r->body_seen += n;
+    if (r->too_large || r->body.len + n > max) {
+        r->too_large = true;
+        buf_free(&r->body);
+        return r->body_seen <= max + BODY_DISCARD_MAX;
+    }
+    return buf_append(&r->body, p, n) == 0;
+}
+
+static void dispatch(struct http_req *r)
+{
+    struct http_server *s = r->srv;
+    char msg[96];
+
+    r->state = REQ_HANDLING;
+    if (r->too_large) {
+        snprintf(msg, sizeof(msg),
+                 "Payload Too Large: Request body must not exceed %zu bytes",
+                 s->opts.max_body);
+        http_respond_error(r, 413, RPC_CONNECTION_CLOSED, msg);
+    } else if (r->route) {
+        r->route->fn(r, r->route->arg);
+    } else if (s->opts.not_found) {
+        s->opts.not_found(r, s->opts.not_found_arg);
+    }
+    if (r->state == REQ_HANDLING && !r->suspended) {
+        log_error("http", "no answer for %s %s", r->method, r->path);
+        http_respond_error(r, 500, RPC_INTERNAL_ERROR, "Internal error");
+    }
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
+                                 const char *url, const char *method,
+                                 const char *version, const char *data,
+                                 size_t *data_size, void **req_cls)
+{
+    struct http_server *s = cls;
+    struct http_req *r = *req_cls;
+
+    if (r == NULL) {
+        r = req_new(s, conn, url, method);
+        if (r == NULL)
+            return MHD_NO;
+        *req_cls = r;
+        refuse_early(r);
+        return MHD_YES;
+    }
+    if (r->aborted)
+        return MHD_NO;
+    if (*data_size > 0) {
+        bool keep = take_body(r, data, *data_size);
+        *data_size = 0;
+        return keep ? MHD_YES : MHD_NO;
+    }
+    if (r->state == REQ_HEADERS)
+        dispatch(r);
+    return MHD_YES;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+    size_t n;
+
+    vsnprintf(line, sizeof(line), fmt, ap);
+    n = strlen(line);
+    while (n > 0 && line[n - 1] == '\n')
+        line[--n] = '\0';
+    log_debug("http", "libmicrohttpd: %s", line);
+}
+
+/* --- the server ------------------------------------------------------- */
+
+static void describe(const struct sockaddr *sa, char *out, size_t len)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const void *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+        snprintf(out, len, "%s:%u", host, ntohs(in->sin_port));
+    } else {
+        const struct sockaddr_in6 *in6 = (const void *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        snprintf(out, len, "[%s]:%u", host, ntohs(in6->sin6_port));
+    }
+}
+
+static int bind_one(const struct addrinfo *ai, char *bound, size_t len)
+{
+    int one = 1;
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+                    SOCK_CLOEXEC, ai->ai_protocol);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+
+    if (fd < 0)
+        return -errno;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 511) < 0 ||
+        getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+        int err = -errno;
+        close(fd);
+        return err;
+    }
+    describe((struct sockaddr *)&ss, bound, len);
+    return fd;
+}
+
+static int open_listener(const char *host, uint16_t port, char *bound,
+                         size_t len)
+{
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC,
+        .ai_socktype = SOCK_STREAM,
+        .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+    };
+    struct addrinfo *res, *ai;
+    char service[8];
+    int fd = -EADDRNOTAVAIL, rc;
+
+    snprintf(service, sizeof(service), "%u", port);
+    rc = getaddrinfo(host, service, &hints, &res);
+    if (rc != 0) {
+        log_error("http", "cannot resolve --host %s: %s", host,
+                  gai_strerror(rc));
+        return -EINVAL;
+    }
+    for (ai = res; ai; ai = ai->ai_next) {
+        fd = bind_one(ai, bound, len);
+        if (fd >= 0)
+            break;
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        log_error("http", "cannot listen on %s port %u: %s", host, port,
+                  strerror(-fd));
+    return fd;
+}
+
+static struct MHD_Daemon *start_daemon(struct http_server *s)
+{
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, s, MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_CONNECTION_LIMIT, s->opts.max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, s->opts.idle_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+        MHD_OPTION_END);
+}
+
+static void init_handles(struct http_server *s, int epoll_fd)
+{
+    uv_poll_init(s->loop, &s->epoll_watch, epoll_fd);
+    uv_timer_init(s->loop, &s->timer);
+    uv_timer_init(s->loop, &s->keepalive);
+    s->epoll_watch.data = s->timer.data = s->keepalive.data = s;
+    s->open_handles = 3;
+    uv_poll_start(&s->epoll_watch, UV_READABLE, on_epoll);
+    if (s->opts.keepalive_ms > 0) {
+        uint64_t tick = s->opts.keepalive_ms < 1000 ? s->opts.keepalive_ms
+                                                    : 1000;
+        uv_timer_start(&s->keepalive, on_keepalive, tick, tick);
+    }
+}
+
+int http_start(struct http_server **out, uv_loop_t *loop,
+               const struct http_options *opts,
+               const struct http_route *routes, size_t n)
+{
+    struct http_server *s = calloc(1, sizeof(*s));
+    const union MHD_DaemonInfo *di;
+
+    if (s == NULL)
+        return -ENOMEM;
+    s->loop = loop;
+    s->opts = *opts;
+    s->routes = routes;
+    s->nroutes = n;
+    s->listen_fd = open_listener(opts->host, opts->port, s->bound,
+                                 sizeof(s->bound));
+    if (s->listen_fd < 0) {
+        int rc = s->listen_fd;
+        free(s);
+        return rc;
+    }
+    s->daemon = start_daemon(s);
+    di = s->daemon ? MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD)
+                   : NULL;
+    if (di == NULL) {
+        log_error("http", "libmicrohttpd did not start");
+        if (s->daemon)
+            MHD_stop_daemon(s->daemon);
+        close(s->listen_fd);
+        free(s);
+        return -EINVAL;
+    }
+    init_handles(s, di->epoll_fd);
+    kick(s);
+    *out = s;
+    return 0;
+}
+
+const char *http_bound(const struct http_server *s)
+{
+    return s->bound;
+}
+
+void http_quiesce(struct http_server *s)
+{
+    MHD_socket fd;
+
+    if (s->quiesced)
+        return;
+    s->quiesced = true;
+    fd = MHD_quiesce_daemon(s->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+}
+
+size_t http_active(const struct http_server *s)
+{
+    return s->active;
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    struct http_server *s = h->data;
+
+    if (--s->open_handles > 0)
+        return;
+    if (s->on_stopped)
+        s->on_stopped(s->stopped_arg);
+    free(s);
+}
+
+void http_stop(struct http_server *s, void (*done)(void *arg), void *arg)
+{
+    s->on_stopped = done;
+    s->stopped_arg = arg;
+    for (struct http_req *r = s->reqs; r; r = r->next) {
+        if (!r->suspended)
+            continue;
+        r->aborted = true;
+        release_owner(r, true);
+        resume(r);
+    }
+    /* Let the daemon take the resumed connections back before it stops;
+     * it must never stop with one suspended. */
+    MHD_run(s->daemon);
+    uv_close((uv_handle_t *)&s->epoll_watch, on_closed);
+    uv_close((uv_handle_t *)&s->timer, on_closed);
+    uv_close((uv_handle_t *)&s->keepalive, on_closed);
+    MHD_stop_daemon(s->daemon);
+    s->daemon = NULL;
+}

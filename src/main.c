@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/* mcpgw: start-up order, signals, and graceful shutdown. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "mcpgw/backend.h"
+#include "mcpgw/config.h"
+#include "mcpgw/gate.h"
+#include "mcpgw/guard.h"
+#include "mcpgw/health.h"
+#include "mcpgw/http.h"
+#include "mcpgw/log.h"
+#include "mcpgw/streamable.h"
+
+#define MAX_ROUTES      (CONFIG_MAX_LIST + 4)
+#define DRAIN_POLL_MS   50
+#define FLUSH_GRACE_MS  1000 /* after failing the rest, to send the errors */
+#define IDLE_TIMEOUT_S  30
+
+enum phase {
+    PHASE_RUNNING = 0,
+    PHASE_DRAINING, /* not accepting; requests in flight may finish */
+    PHASE_FLUSHING, /* the rest were answered with errors; sending them */
+    PHASE_STOPPING, /* ending the child and the server */
+};
+
+struct gateway {
+    uv_loop_t *loop;
+    struct gw_config cfg;
+    struct gate gate;
+    struct backend backend;
+    struct streamable streamable;
+    struct http_server *http;
+    struct http_route routes[MAX_ROUTES];
+    uv_signal_t sigterm, sigint, sighup;
+    uv_timer_t drain_poll;
+    enum phase phase;
+    uint64_t phase_deadline;
+};
+
+static struct gateway gw;
+
+/* --- shutdown ------------------------------------------------------- */
+
+static void on_handle_closed(uv_handle_t *h)
+{
+}
+
+static void on_http_stopped(void *arg)
+{
+    uv_close((uv_handle_t *)&gw.sigterm, on_handle_closed);
+    uv_close((uv_handle_t *)&gw.sigint, on_handle_closed);
+    uv_close((uv_handle_t *)&gw.sighup, on_handle_closed);
+    uv_close((uv_handle_t *)&gw.drain_poll, on_handle_closed);
+}
+
+static void on_backend_stopped(void *arg)
+{
+    log_info("main", "MCP server stopped");
+    http_stop(gw.http, on_http_stopped, NULL);
+}
+
+static void stop_everything(void)
+{
+    gw.phase = PHASE_STOPPING;
+    uv_timer_stop(&gw.drain_poll);
+    backend_stop(&gw.backend, on_backend_stopped, NULL);
+}
+
+static void on_drain_poll(uv_timer_t *t)
+{
+    uint64_t now = uv_now(gw.loop);
+
+    if (http_active(gw.http) == 0) {
+        stop_everything();
+    } else if (now >= gw.phase_deadline && gw.phase == PHASE_DRAINING) {
+        log_warn("main", "%zu requests still open after %llu ms; "
+                 "answering them with errors", http_active(gw.http),
+                 (unsigned long long)gw.cfg.shutdown_timeout);
+        /* Failing every call ends their streams; give them a moment to
+         * reach the clients before the connections close. */
+        gw.phase = PHASE_FLUSHING;
+        gw.phase_deadline = now + FLUSH_GRACE_MS;
+        stop_everything();
+    }
+}
+
+static void begin_shutdown(const char *why)
+{
+    if (gw.phase != PHASE_RUNNING) {
+        if (gw.phase == PHASE_DRAINING) {
+            log_info("main", "%s again: stopping now", why);
+            stop_everything();
+        }
+        return;
+    }
+    log_info("main", "%s: shutting down, %zu requests in progress", why,
+             http_active(gw.http));
+    gw.phase = PHASE_DRAINING;
+    gw.phase_deadline = uv_now(gw.loop) + gw.cfg.shutdown_timeout;
+    http_quiesce(gw.http);
+    uv_timer_start(&gw.drain_poll, on_drain_poll, 0, DRAIN_POLL_MS);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    if (signum == SIGHUP) {
+        log_info("main", "SIGHUP: nothing to reload");
+        return;
+    }
+    begin_shutdown(signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* --- start-up ------------------------------------------------------- */
+
+static size_t build_routes(struct gateway *g)
+{
+    size_t n = 0;
+
+    g->streamable = (struct streamable){&g->cfg, &g->backend, &g->gate};
+    g->routes[n++] = (struct http_route){g->cfg.streamable_path,
+                                         streamable_handle, &g->streamable};
+    g->routes[n++] = (struct http_route){"/healthz", health_live, NULL};
+    g->routes[n++] = (struct http_route){"/readyz", health_ready,
+                                         &g->backend};
+    for (size_t i = 0; i < g->cfg.health_paths.n; i++)
+        g->routes[n++] = (struct http_route){g->cfg.health_paths.v[i],
+                                             health_ready, &g->backend};
+    return n;
+}
+
+static int start_http(struct gateway *g)
+{
+    struct http_options o = {
+        .host = g->cfg.host,
+        .port = g->cfg.port,
+        .max_connections = g->cfg.max_connections,
+        .idle_timeout_s = IDLE_TIMEOUT_S,
+        .max_body = g->cfg.max_body,
+        .max_stream_buffer = g->cfg.max_sse_buffer,
+        .keepalive_ms = g->cfg.keepalive,
+        .not_found = health_not_found,
+    };
+    size_t n = build_routes(g);
+
+    return http_start(&g->http, g->loop, &o, g->routes, n);
+}
+
+static void start_signals(struct gateway *g)
+{
+    uv_signal_init(g->loop, &g->sigterm);
+    uv_signal_init(g->loop, &g->sigint);
+    uv_signal_init(g->loop, &g->sighup);
+    uv_signal_start(&g->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&g->sigint, on_signal, SIGINT);
+    uv_signal_start(&g->sighup, on_signal, SIGHUP);
+    uv_timer_init(g->loop, &g->drain_poll);
+}
+
+/* Parses the command line; exits for --help, --version and errors. */
+static void configure(struct gateway *g, int argc, char **argv)
+{
+    extern char **environ;
+    char err[256];
+
+    if (config_parse(&g->cfg, argc, argv, environ, err, sizeof(err)) < 0) {
+        fprintf(stderr, "mcpgw: %s (see mcpgw --help)\n", err);
+        exit(2);
+    }
+    if (g->cfg.action == CONFIG_HELP) {
+        fputs(config_usage(), stdout);
+        exit(0);
+    }
+    if (g->cfg.action == CONFIG_VERSION) {
+        printf("mcpgw %s\n", MCPGW_VERSION);
+        exit(0);
+    }
+    if (!guard_is_loopback_addr(g->cfg.host) && g->cfg.auth_tokens.n == 0 &&
+        !g->cfg.allow_unauthenticated) {
+        fprintf(stderr,
+                "mcpgw: --host %s is not a loopback address: give "
+                "--auth-token (or ACCESS_TOKEN), or --allow-unauthenticated\n",
+                g->cfg.host);
+        exit(2);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct gateway *g = &gw;
+
+    configure(g, argc, argv);
+    log_init(g->cfg.log_level, g->cfg.log_format);
+    /* A child that dies mid-write must cost an error, not the gateway. */
+    signal(SIGPIPE, SIG_IGN);
+    g->loop = uv_default_loop();
+
+    if (gate_init(&g->gate, &g->cfg) < 0 ||
+        backend_start(&g->backend, g->loop, &g->cfg) < 0)
+        fatal("main", "out of memory");
+    if (start_http(g) < 0) {
+        backend_stop(&g->backend, NULL, NULL);
+        uv_run(g->loop, UV_RUN_DEFAULT);
+        return 1;
+    }
+    start_signals(g);
+    log_info("main", "mcpgw %s listening on http://%s%s%s", MCPGW_VERSION,
+             http_bound(g->http), g->cfg.streamable_path,
+             g->gate.tokens.n ? " (bearer token required)" : "");
+
+    uv_run(g->loop, UV_RUN_DEFAULT);
+    gate_free(&g->gate);
+    config_free(&g->cfg);
+    uv_loop_close(g->loop);
+    log_info("main", "stopped");
+    return 0;
+}

@@ -1,0 +1,585 @@
+// SPDX-License-Identifier: MIT
+//
+// Helpers shared by mcpgw's integration tests: start and stop the gateway,
+// build the --stdio command lines, raw HTTP requests, an SSE parser, an SDK
+// client, and process-tree inspection through /proc.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export const ROOT = path.resolve(here, '..', '..');
+export const MCPGW_BIN = process.env.MCPGW_BIN || path.join(ROOT, 'build', 'mcpgw');
+export const FIXTURE = path.join(ROOT, 'tests', 'fixtures', 'fixture-server.mjs');
+export const EVERYTHING = path.join(
+  ROOT, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
+
+export const ACCEPT_BOTH = 'application/json, text/event-stream';
+
+// ----------------------------------------------------------- small things
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Quotes s for /bin/sh. */
+export function shq(s) {
+  s = String(s);
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s)) return s;
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Polls fn until it returns a truthy value (which is returned) or
+ * timeoutMs passes (then throws, naming what was awaited).
+ */
+export async function waitFor(fn, { timeoutMs = 5000, intervalMs = 25, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() >= deadline) {
+      const why = last instanceof Error ? `: ${last.message}` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`);
+    }
+    await sleep(intervalMs);
+  }
+}
+
+/** Rejects if p does not settle within ms. */
+export function withTimeout(p, ms, what = 'operation') {
+  let timer;
+  return Promise.race([
+    p,
+    new Promise((_, rej) => {
+      timer = setTimeout(() => rej(new Error(`${what} did not finish within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** A free TCP port on the loopback interface (bound, read, closed). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// ------------------------------------------------------ command lines
+
+/** The --stdio command for the fixture, with env assignments in front. */
+export function fixtureCmd(extraEnv = {}) {
+  const assigns = Object.entries(extraEnv).map(([k, v]) => `${k}=${shq(v)}`);
+  return [...assigns, shq(process.execPath), shq(FIXTURE)].join(' ');
+}
+
+/** The --stdio command for @modelcontextprotocol/server-everything. */
+export function everythingCmd() {
+  return `${shq(process.execPath)} ${shq(EVERYTHING)} stdio`;
+}
+
+// Environment for a gateway: the test runner's, minus anything that could
+// change the gateway's behaviour behind a test's back.
+function gatewayEnv(extra = {}) {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) {
+    if (k.startsWith('MCPGW_') || k === 'ACCESS_TOKEN' || k.startsWith('NODE_TEST')) {
+      delete env[k];
+    }
+  }
+  delete env.NODE_OPTIONS;
+  return { ...env, ...extra };
+}
+
+// --------------------------------------------------------- the gateway
+
+const live = new Set();
+
+/** SIGKILLs every gateway (and its process tree) still running. */
+export async function killAll() {
+  await Promise.all([...live].map((gw) => gw.kill()));
+}
+
+process.on('exit', () => {
+  for (const gw of live) {
+    for (const pid of [...descendantPids(gw.proc.pid), gw.proc.pid]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+    }
+  }
+});
+
+function spawnGateway(args, env) {
+  const proc = spawn(MCPGW_BIN, args, {
+    env: gatewayEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let stdout = '';
+  const waiters = new Set();
+  const poke = () => {
+    for (const w of waiters) w();
+  };
+  proc.stderr.setEncoding('utf8');
+  proc.stdout.setEncoding('utf8');
+  proc.stderr.on('data', (d) => {
+    stderr += d;
+    poke();
+  });
+  proc.stdout.on('data', (d) => {
+    stdout += d;
+    poke();
+  });
+  let exitInfo = null;
+  const exited = new Promise((resolve) => {
+    proc.once('error', (err) => {
+      exitInfo = { code: null, signal: null, error: err };
+      poke();
+      resolve(exitInfo);
+    });
+    proc.once('exit', (code, signal) => {
+      exitInfo = { code, signal };
+      poke();
+      resolve(exitInfo);
+    });
+  });
+  return {
+    proc,
+    exited,
+    exitInfo: () => exitInfo,
+    log: () => stderr,
+    stdout: () => stdout,
+    waiters,
+  };
+}
+
+/**
+ * Starts mcpgw with `--port PORT` plus args, waits for GET /healthz == 200
+ * and (unless opts.readyz is false) GET /readyz == 200.
+ *
+ * opts: env (added to the gateway's environment), readyz (default true),
+ * timeoutMs (start-up budget, default 15000), t (a node:test context: the
+ * gateway is killed in t.after).
+ *
+ * Returns { url, base, port, proc, pid, log(), waitForLog(re, ms),
+ *           stop(signal) -> {code, signal}, kill(), exited }.
+ */
+export async function startGateway(args = [], opts = {}) {
+  const { env = {}, readyz = true, timeoutMs = 15000, t } = opts;
+  let lastErr;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const g = spawnGateway(['--port', String(port), ...args], env);
+    const base = `http://127.0.0.1:${port}`;
+    const gw = {
+      url: `${base}/mcp`,
+      base,
+      port,
+      proc: g.proc,
+      pid: g.proc.pid,
+      exited: g.exited,
+      exitInfo: g.exitInfo,
+      log: g.log,
+      stdout: g.stdout,
+      waitForLog: (re, ms = 5000) => waitForText(g, g.log, re, ms),
+      stop: (signal = 'SIGTERM', ms = 15000) => stopGateway(gw, signal, ms),
+      kill: () => killGateway(gw),
+    };
+    live.add(gw);
+    g.exited.then(() => live.delete(gw));
+    if (t) t.after(() => gw.kill());
+    try {
+      await waitFor(async () => {
+        if (g.exitInfo()) throw new Error('exited');
+        return (await httpStatus(`${base}/healthz`)) === 200;
+      }, { timeoutMs, intervalMs: 30, what: 'GET /healthz == 200' });
+      if (readyz) {
+        await waitFor(async () => {
+          if (g.exitInfo()) throw new Error('exited');
+          return (await httpStatus(`${base}/readyz`)) === 200;
+        }, { timeoutMs, intervalMs: 30, what: 'GET /readyz == 200' });
+      }
+      return gw;
+    } catch (e) {
+      const info = g.exitInfo();
+      await gw.kill();
+      lastErr = new Error(
+        `mcpgw did not start (${e.message}); exit=${JSON.stringify(info)}\n` +
+        `argv: ${MCPGW_BIN} --port ${port} ${args.join(' ')}\n--- log ---\n${g.log()}`);
+      // Someone else took the port between our probe and the bind: retry.
+      if (info && /in use|EADDRINUSE|bind/i.test(g.log())) continue;
+      throw lastErr;
+    }
+  }
+  throw lastErr;
+}
+
+async function httpStatus(url) {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await r.arrayBuffer();
+    return r.status;
+  } catch {
+    return 0;
+  }
+}
+
+function waitForText(g, get, re, ms) {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const m = get().match(re);
+      if (m) {
+        done();
+        resolve(m);
+      }
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`timed out after ${ms} ms waiting for ${re} in the gateway log;` +
+                       `\n--- log ---\n${get()}`));
+    }, ms);
+    const done = () => {
+      clearTimeout(timer);
+      g.waiters.delete(check);
+    };
+    g.waiters.add(check);
+    check();
+  });
+}
+
+async function stopGateway(gw, signal, ms) {
+  if (gw.exitInfo()) return gw.exitInfo();
+  try {
+    gw.proc.kill(signal);
+  } catch {}
+  try {
+    return await withTimeout(gw.exited, ms, `mcpgw exit after ${signal}`);
+  } catch (e) {
+    await killGateway(gw);
+    throw e;
+  }
+}
+
+async function killGateway(gw) {
+  const tree = descendantPids(gw.proc.pid);
+  if (!gw.exitInfo()) {
+    try {
+      gw.proc.kill('SIGKILL');
+    } catch {}
+  }
+  for (const pid of tree) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  }
+  await withTimeout(gw.exited, 5000, 'mcpgw exit after SIGKILL').catch(() => {});
+}
+
+/**
+ * Runs mcpgw to completion (for flag errors, --help, --version); kills it
+ * after timeoutMs. Returns { code, signal, stdout, stderr, timedOut }.
+ */
+export async function runGateway(args, { env = {}, timeoutMs = 5000 } = {}) {
+  const g = spawnGateway(args, env);
+  const gw = { proc: g.proc, exited: g.exited, exitInfo: g.exitInfo };
+  live.add(gw);
+  gw.kill = () => killGateway(gw);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGateway(gw);
+  }, timeoutMs);
+  const info = await g.exited;
+  clearTimeout(timer);
+  live.delete(gw);
+  // Let the pipes drain.
+  await Promise.all([
+    new Promise((r) => (g.proc.stdout.readableEnded ? r() : g.proc.stdout.once('close', r))),
+    new Promise((r) => (g.proc.stderr.readableEnded ? r() : g.proc.stderr.once('close', r))),
+  ]).catch(() => {});
+  return { ...info, stdout: g.stdout(), stderr: g.log(), timedOut };
+}
+
+// -------------------------------------------------------- raw requests
+
+/** Headers of a well-behaved Streamable HTTP POST, plus extra. */
+export function mcpHeaders(extra = {}) {
+  return { accept: ACCEPT_BOTH, 'content-type': 'application/json', ...extra };
+}
+
+/**
+ * POSTs body (a string is sent as is, anything else as JSON) with headers
+ * (default mcpHeaders()). Returns { status, headers, text } once the whole
+ * body has arrived. opts: signal, timeoutMs (default 15000).
+ */
+export async function rawPost(url, body, headers, opts = {}) {
+  const { signal, timeoutMs = 15000 } = opts;
+  const sigs = [AbortSignal.timeout(timeoutMs)];
+  if (signal) sigs.push(signal);
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: headers ?? mcpHeaders(),
+    body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
+    signal: AbortSignal.any(sigs),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text };
+}
+
+/**
+ * A request through node:http, for what fetch will not do: setting Host,
+ * chunked bodies, odd methods. body: a string/Buffer (sent with
+ * Content-Length unless chunks is used); chunks: array of strings/Buffers
+ * written one by one with Transfer-Encoding: chunked.
+ * Returns { status, headers (lower-case object), text }.
+ */
+export function httpRequest(url, { method = 'GET', headers = {}, body, chunks, timeoutMs = 15000 } = {}) {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: u.hostname,
+      port: u.port,
+      path: u.pathname + u.search,
+      method,
+      headers,
+      setHost: !Object.keys(headers).some((k) => k.toLowerCase() === 'host'),
+      timeout: timeoutMs,
+    }, (res) => {
+      const parts = [];
+      const finish = () => resolve({
+        status: res.statusCode,
+        headers: res.headers,
+        text: Buffer.concat(parts).toString('utf8'),
+      });
+      got = finish;
+      res.on('data', (d) => parts.push(d));
+      res.on('end', finish);
+      res.on('error', finish);
+    });
+    let got = null;
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out after ${timeoutMs} ms`)));
+    req.on('error', (e) => {
+      // A server that answers early (413) may reset the upload after its
+      // answer arrived: keep the answer.
+      if (got) got();
+      else reject(e);
+    });
+    if (chunks) {
+      (async () => {
+        for (const c of chunks) {
+          if (req.destroyed) return;
+          const ok = req.write(c);
+          if (!ok) await new Promise((r) => req.once('drain', r));
+        }
+        req.end();
+      })().catch(reject);
+    } else {
+      req.end(body);
+    }
+  });
+}
+
+/** Parses an SSE body into [{event, id, data, retry}] (comments dropped). */
+export function parseSse(text) {
+  const events = [];
+  let cur = null;
+  for (const line of text.split(/\r\n|\r|\n/)) {
+    if (line === '') {
+      if (cur) events.push({ event: cur.event, id: cur.id, data: cur.data.join('\n'), retry: cur.retry });
+      cur = null;
+      continue;
+    }
+    if (line.startsWith(':')) continue;
+    const i = line.indexOf(':');
+    const field = i < 0 ? line : line.slice(0, i);
+    let value = i < 0 ? '' : line.slice(i + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    cur ??= { event: undefined, id: undefined, data: [], retry: undefined };
+    if (field === 'event') cur.event = value;
+    else if (field === 'id') cur.id = value;
+    else if (field === 'data') cur.data.push(value);
+    else if (field === 'retry') cur.retry = value;
+  }
+  return events; // an unterminated last event is dropped, as EventSource does
+}
+
+/** The JSON-RPC messages of a POST response, SSE or JSON. */
+export function messagesOf(res) {
+  const ct = res.headers.get ? res.headers.get('content-type') : res.headers['content-type'];
+  if (ct && ct.startsWith('text/event-stream')) {
+    return parseSse(res.text)
+      .filter((e) => e.data !== '' && (e.event === undefined || e.event === 'message'))
+      .map((e) => JSON.parse(e.data));
+  }
+  if (res.text === '') return [];
+  const v = JSON.parse(res.text);
+  return Array.isArray(v) ? v : [v];
+}
+
+let nextId = 1000;
+
+/** A JSON-RPC request object. */
+export function rpc(method, params, id = nextId++) {
+  const m = { jsonrpc: '2.0', id, method };
+  if (params !== undefined) m.params = params;
+  return m;
+}
+
+/** A tools/call request object. */
+export function toolCall(name, args = {}, { id = nextId++, meta } = {}) {
+  const params = { name, arguments: args };
+  if (meta) params._meta = meta;
+  return rpc('tools/call', params, id);
+}
+
+/**
+ * Calls a tool with one raw POST. Returns { res, messages, response } where
+ * response is the JSON-RPC response carrying the request's id.
+ */
+export async function callToolRaw(url, name, args = {}, opts = {}) {
+  const msg = toolCall(name, args, opts);
+  const res = await rawPost(url, msg, mcpHeaders(opts.headers ?? {}), opts);
+  let messages = [];
+  try {
+    messages = messagesOf(res);
+  } catch (e) {
+    throw new Error(`unparsable response (HTTP ${res.status}): ${res.text.slice(0, 500)}`);
+  }
+  const response = messages.find((m) => m.id === msg.id && ('result' in m || 'error' in m));
+  return { res, messages, response, id: msg.id };
+}
+
+/** The text of the first content item of a tools/call response. */
+export function textOf(response) {
+  if (!response) throw new Error('no response');
+  if (response.error) throw new Error(`JSON-RPC error ${JSON.stringify(response.error)}`);
+  return response.result?.content?.[0]?.text;
+}
+
+/** The value of header name from a fetch Headers or a node:http headers object. */
+export function header(res, name) {
+  const h = res.headers;
+  if (typeof h.get === 'function') return h.get(name);
+  const v = h[name.toLowerCase()];
+  return Array.isArray(v) ? v.join(', ') : v ?? null;
+}
+
+/**
+ * Asserts res is an HTTP error with the JSON-RPC error body
+ * {"jsonrpc":"2.0","error":{"code":code,"message":M},"id":null} and
+ * Content-Type application/json. message: exact string, or a RegExp.
+ * Returns the parsed body.
+ */
+export function assertJsonRpcError(res, status, code, message) {
+  const where = `HTTP ${res.status} ${JSON.stringify(res.text.slice(0, 300))}`;
+  assert.equal(res.status, status, `status (${where})`);
+  const ct = header(res, 'content-type') ?? '';
+  assert.match(ct, /^application\/json\b/i, `content-type (${where})`);
+  let body;
+  try {
+    body = JSON.parse(res.text);
+  } catch {
+    assert.fail(`error body is not JSON (${where})`);
+  }
+  if (code !== undefined) assert.equal(body?.error?.code, code, `error.code (${where})`);
+  const m = body?.error?.message;
+  if (message instanceof RegExp) assert.match(String(m), message, `error.message (${where})`);
+  else if (message !== undefined) assert.equal(m, message, `error.message (${where})`);
+  assert.deepStrictEqual(body, {
+    jsonrpc: '2.0',
+    error: { code: body?.error?.code, message: m },
+    id: null,
+  }, `error body shape (${where})`);
+  return body;
+}
+
+// ------------------------------------------------------------ SDK client
+
+/**
+ * Connects an SDK Client over StreamableHTTPClientTransport.
+ * opts: headers (merged into every request), name, capabilities.
+ */
+export async function connectClient(url, opts = {}) {
+  const { headers, name = 'mcpgw-it', capabilities = {} } = opts;
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    requestInit: headers ? { headers } : undefined,
+  });
+  const client = new Client({ name, version: '1.0.0' }, { capabilities });
+  await withTimeout(client.connect(transport), opts.timeoutMs ?? 15000, 'SDK client connect');
+  return client;
+}
+
+// -------------------------------------------------------- process trees
+
+function readStat(pid) {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // pid (comm) state ppid ... — comm may contain spaces and parentheses.
+    const r = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return { state: r[0], ppid: Number(r[1]) };
+  } catch {
+    return null;
+  }
+}
+
+/** True when pid exists and is not a zombie. */
+export function isAlive(pid) {
+  const st = readStat(pid);
+  return st !== null && st.state !== 'Z' && st.state !== 'X';
+}
+
+/** The parent pid of pid, or null. */
+export function ppidOf(pid) {
+  return readStat(pid)?.ppid ?? null;
+}
+
+/** The pids of pid's live descendants (not pid itself). */
+export function descendantPids(pid) {
+  const children = new Map();
+  let entries;
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    const st = readStat(e);
+    if (!st || st.state === 'Z' || st.state === 'X') continue;
+    if (!children.has(st.ppid)) children.set(st.ppid, []);
+    children.get(st.ppid).push(Number(e));
+  }
+  const out = [];
+  const stack = [pid];
+  while (stack.length) {
+    for (const c of children.get(stack.pop()) ?? []) {
+      out.push(c);
+      stack.push(c);
+    }
+  }
+  return out;
+}
+
+/** How many live processes are in pid's tree below pid. */
+export function descendants(pid) {
+  return descendantPids(pid).length;
+}
