@@ -60,8 +60,7 @@ static void send_text(struct backend *b, const char *text)
     buf_free(&msg);
 }
 
-static void send_cancelled(struct backend *b, uint64_t id,
-                           const char *reason)
+static void send_cancelled(struct backend *b, uint64_t id, const char *reason)
 {
     struct gw_buf msg = {0};
 
@@ -219,8 +218,7 @@ static void answer_server_request(struct backend *b, const char *doc,
         buf_append(&out, doc + m->id.off, m->id.len);
         buf_append_str(&out, ",\"result\":{}}");
     } else {
-        rpc_error_append(&out, doc + m->id.off, m->id.len,
-                         RPC_METHOD_NOT_FOUND,
+        rpc_error_append(&out, doc + m->id.off, m->id.len, RPC_METHOD_NOT_FOUND,
                          "Method not found: no client to ask on a shared "
                          "MCP server");
         log_info("backend", "refused server request %s: shared child",
@@ -247,30 +245,26 @@ static void on_frame(void *ctx, const char *p, size_t len)
     struct rpc_msg m;
     uint64_t id;
 
-    if (json_validate(p, len, CHILD_MAX_DEPTH, &root) < 0)
-        {
-            log_noise(b, "a non-JSON line", p, len);
-            return;
-        }
-    if (rpc_classify(p, root, &m) < 0)
-        {
-            log_noise(b, "a non-JSON-RPC message", p, len);
-            return;
-        }
+    if (json_validate(p, len, CHILD_MAX_DEPTH, &root) < 0) {
+        log_noise(b, "a non-JSON line", p, len);
+        return;
+    }
+    if (rpc_classify(p, root, &m) < 0) {
+        log_noise(b, "a non-JSON-RPC message", p, len);
+        return;
+    }
 
     if (m.kind == RPC_RESPONSE && b->state == BACKEND_STARTING &&
-        json_uint64(p, m.id, &id) && id == b->init_id)
-        {
-            on_init_response(b, p, &m);
-            return;
-        }
+        json_uint64(p, m.id, &id) && id == b->init_id) {
+        on_init_response(b, p, &m);
+        return;
+    }
     if (router_route(&b->router, p, &m))
         return;
-    if (m.kind == RPC_REQUEST)
-        {
-            answer_server_request(b, p, &m);
-            return;
-        }
+    if (m.kind == RPC_REQUEST) {
+        answer_server_request(b, p, &m);
+        return;
+    }
 
     /* XXX: notifications that name no request (logging, list changes)
      * are dropped on a shared child; the GET stream and the child pool
@@ -336,8 +330,8 @@ static void on_oversize(void *ctx, size_t total, const char *head,
 
 /* --- the child's life ------------------------------------------------ */
 
-static void fail_state(struct backend *b, enum rt_state state,
-                       enum rt_fail why, int code, const char *message)
+static void fail_state(struct backend *b, enum rt_state state, enum rt_fail why,
+                       int code, const char *message)
 {
     struct rt_entry *e = b->router.oldest, *next;
 
@@ -394,8 +388,8 @@ static void schedule_restart(struct backend *b)
     log_info("backend", "restarting the MCP server in %" PRIu64 " ms",
              b->backoff);
     uv_timer_start(&b->restart_timer, on_restart_timer, b->backoff, 0);
-    b->backoff = b->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
-                                                 : b->backoff * 2;
+    b->backoff =
+        b->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : b->backoff * 2;
 }
 
 static void on_child_exit(void *ctx, int64_t status, int sig)
@@ -405,11 +399,10 @@ static void on_child_exit(void *ctx, int64_t status, int sig)
     b->stats.exits++;
     fail_state(b, RT_SENT, RT_FAIL_EXITED, RPC_CONNECTION_CLOSED,
                "Connection closed: the MCP server exited before answering");
-    if (b->state == BACKEND_STOPPING)
-        {
-            finish_stop(b);
-            return;
-        }
+    if (b->state == BACKEND_STOPPING) {
+        finish_stop(b);
+        return;
+    }
     schedule_restart(b);
 }
 
@@ -430,11 +423,10 @@ static void start_child(struct backend *b)
         b->stats.restarts++;
     b->started_once = true;
     b->state = BACKEND_STARTING;
-    if (child_start(&b->child, b->loop, &o, &child_ops, b) < 0)
-        {
-            schedule_restart(b);
-            return;
-        }
+    if (child_start(&b->child, b->loop, &o, &child_ops, b) < 0) {
+        schedule_restart(b);
+        return;
+    }
     send_initialize(b);
     uv_timer_start(&b->restart_timer, on_restart_timer, INIT_TIMEOUT_MS, 0);
 }
@@ -456,8 +448,8 @@ static void on_sweep(uv_timer_t *t)
             router_fail(&b->router, e, RT_FAIL_TIMEOUT, RPC_REQUEST_TIMEOUT,
                         "Request timed out");
         } else if (e->state != RT_SENT && e->ready_deadline <= now) {
-            router_fail(&b->router, e, RT_FAIL_NOTREADY,
-                        RPC_CONNECTION_CLOSED, "MCP server not ready");
+            router_fail(&b->router, e, RT_FAIL_NOTREADY, RPC_CONNECTION_CLOSED,
+                        "MCP server not ready");
         }
     }
 }
@@ -502,8 +494,8 @@ static int call_initialize(struct backend *b, const char *doc,
                            struct rt_entry **entry)
 {
     char req[32];
-    const char *version = negotiate(requested_version(doc, m, req,
-                                                      sizeof(req)));
+    const char *version =
+        negotiate(requested_version(doc, m, req, sizeof(req)));
     uint64_t t = uv_now(b->loop);
 
     if (b->state == BACKEND_READY) {
@@ -544,8 +536,8 @@ int backend_call(struct backend *b, const char *doc, const struct rpc_msg *m,
         return call_initialize(b, doc, m, ops, owner, slot, now, entry);
 
     bool ready = b->state == BACKEND_READY;
-    e = router_add(&b->router, doc, m, ready ? RT_SENT : RT_WAITING, ops,
-                   owner, slot, t + b->cfg->request_timeout);
+    e = router_add(&b->router, doc, m, ready ? RT_SENT : RT_WAITING, ops, owner,
+                   slot, t + b->cfg->request_timeout);
     if (e == NULL)
         return -ENOMEM;
     e->ready_deadline = t + b->cfg->ready_timeout;
@@ -561,8 +553,7 @@ int backend_call(struct backend *b, const char *doc, const struct rpc_msg *m,
     return 0;
 }
 
-void backend_cancel(struct backend *b, struct rt_entry *e,
-                    const char *reason)
+void backend_cancel(struct backend *b, struct rt_entry *e, const char *reason)
 {
     if (e->state == RT_SENT && b->child.state == CHILD_RUNNING)
         send_cancelled(b, e->id, reason);

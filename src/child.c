@@ -125,8 +125,10 @@ static void on_stdout(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     if (c->exited) {
         close_all(c);
     } else if (c->state == CHILD_RUNNING) {
-        log_warn("child", "pid=%d closed stdout but keeps running; "
-                 "stopping it", (int)c->pid);
+        log_warn("child",
+                 "pid=%d closed stdout but keeps running; "
+                 "stopping it",
+                 (int)c->pid);
         child_stop(c);
     }
 }
@@ -153,14 +155,13 @@ static void log_stderr_line(void *ctx, const char *p, size_t len)
 }
 
 static void log_stderr_long(void *ctx, size_t total, const char *head,
-                            size_t head_len, const char *tail,
-                            size_t tail_len)
+                            size_t head_len, const char *tail, size_t tail_len)
 {
     struct child *c = ctx;
     char esc[4 * FRAME_KEEP + 4];
 
-    log_info("child", "pid=%d stderr (%zu bytes, cut): %s", (int)c->pid,
-             total, log_escape(head, head_len, FRAME_KEEP, esc));
+    log_info("child", "pid=%d stderr (%zu bytes, cut): %s", (int)c->pid, total,
+             log_escape(head, head_len, FRAME_KEEP, esc));
 }
 
 static void fwd_frame(void *ctx, const char *p, size_t len)
@@ -179,8 +180,7 @@ static void fwd_oversize(void *ctx, size_t total, const char *head,
 }
 
 static const struct frame_ops stdout_ops = {fwd_frame, fwd_oversize};
-static const struct frame_ops stderr_ops = {log_stderr_line,
-                                            log_stderr_long};
+static const struct frame_ops stderr_ops = {log_stderr_line, log_stderr_long};
 
 static void init_handles(struct child *c)
 {
@@ -218,9 +218,8 @@ static int spawn(struct child *c)
     return uv_spawn(c->loop, &c->proc, &o);
 }
 
-int child_start(struct child *c, uv_loop_t *loop,
-                const struct child_opts *opts, const struct child_ops *ops,
-                void *ctx)
+int child_start(struct child *c, uv_loop_t *loop, const struct child_opts *opts,
+                const struct child_ops *ops, void *ctx)
 {
     int rc;
 

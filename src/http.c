@@ -19,9 +19,11 @@
 #include "mcpgw/log.h"
 #include "mcpgw/sse.h"
 
-#define STREAM_BLOCK     (32 * 1024)
-#define CONN_MEMORY      (128 * 1024)
-#define BODY_DISCARD_MAX (1024 * 1024) /* past the limit, then we hang up */
+#define STREAM_BLOCK (32 * 1024)
+#define CONN_MEMORY  (128 * 1024)
+/* A body past the limit is read and dropped, up to this much more, so the
+ * client gets to read its 413 instead of a reset; beyond it we hang up. */
+#define BODY_DISCARD_MAX (8 * 1024 * 1024)
 #define MAX_HEADERS      8
 
 /* A hang-up watch on a suspended connection's socket. It is heap-owned
@@ -44,44 +46,44 @@ enum req_state {
 };
 
 struct http_req {
-    struct http_server *srv;       /* borrowed */
-    struct MHD_Connection *conn;   /* borrowed from libmicrohttpd */
+    struct http_server *srv;        /* borrowed */
+    struct MHD_Connection *conn;    /* borrowed from libmicrohttpd */
     const struct http_route *route; /* borrowed; NULL: not found */
-    const char *method, *path;     /* borrowed from libmicrohttpd */
+    const char *method, *path;      /* borrowed from libmicrohttpd */
     enum req_state state;
-    struct gw_buf body;            /* owned */
-    size_t body_seen;              /* bytes received, kept or not */
+    struct gw_buf body; /* owned */
+    size_t body_seen;   /* bytes received, kept or not */
     bool too_large;
     bool suspended;
-    bool aborted;                  /* the client went away */
-    struct hup_watch *watch;       /* owned until closed, or NULL */
+    bool aborted;                       /* the client went away */
+    struct hup_watch *watch;            /* owned until closed, or NULL */
     struct header headers[MAX_HEADERS]; /* for the next response */
     size_t nheaders;
-    struct gw_buf out;             /* owned: stream bytes not yet sent */
-    bool stream_done;              /* no more stream bytes will come */
-    bool stream_cut;               /* ended by the buffer bound */
-    uint64_t last_write;           /* loop time of the last stream write */
-    void *owner;                   /* the handler's state */
+    struct gw_buf out;   /* owned: stream bytes not yet sent */
+    bool stream_done;    /* no more stream bytes will come */
+    bool stream_cut;     /* ended by the buffer bound */
+    uint64_t last_write; /* loop time of the last stream write */
+    void *owner;         /* the handler's state */
     void (*release)(void *owner, bool aborted);
     unsigned status;
     size_t bytes_out;
     uint64_t started_ns;
     char rpc[48];
     char peer[64];
-    struct http_req *prev, *next;  /* the server's list of requests */
+    struct http_req *prev, *next; /* the server's list of requests */
 };
 
 struct http_server {
-    uv_loop_t *loop;                /* borrowed */
-    struct MHD_Daemon *daemon;      /* owned */
-    struct http_options opts;       /* copied; strings borrowed */
+    uv_loop_t *loop;                 /* borrowed */
+    struct MHD_Daemon *daemon;       /* owned */
+    struct http_options opts;        /* copied; strings borrowed */
     const struct http_route *routes; /* borrowed */
     size_t nroutes;
-    int listen_fd;                  /* owned until handed to MHD */
-    uv_poll_t epoll_watch;          /* on libmicrohttpd's epoll fd */
-    uv_timer_t timer;               /* its timeouts, and runs after resume */
+    int listen_fd;         /* owned until handed to MHD */
+    uv_poll_t epoll_watch; /* on libmicrohttpd's epoll fd */
+    uv_timer_t timer;      /* its timeouts, and runs after resume */
     uv_timer_t keepalive;
-    struct http_req *reqs;          /* every request in progress */
+    struct http_req *reqs; /* every request in progress */
     size_t active;
     bool quiesced;
     int open_handles;
@@ -211,8 +213,7 @@ static void suspend(struct http_req *r)
 static void add_headers(struct http_req *r, struct MHD_Response *resp)
 {
     for (size_t i = 0; i < r->nheaders; i++) {
-        MHD_add_response_header(resp, r->headers[i].name,
-                                r->headers[i].value);
+        MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
         free(r->headers[i].name);
         free(r->headers[i].value);
     }
@@ -229,8 +230,8 @@ static void queue(struct http_req *r, unsigned status,
     resume(r);
 }
 
-void http_respond(struct http_req *r, unsigned status,
-                  const char *content_type, const char *body, size_t len)
+void http_respond(struct http_req *r, unsigned status, const char *content_type,
+                  const char *body, size_t len)
 {
     struct MHD_Response *resp;
 
@@ -302,8 +303,10 @@ int http_stream_write(struct http_req *r, const char *p, size_t n)
         return -EPIPE;
     if (r->out.len + n > r->srv->opts.max_stream_buffer ||
         buf_append(&r->out, p, n) < 0) {
-        log_warn("http", "%s is not reading its stream: cut after %zu "
-                 "unsent bytes", r->peer, r->out.len);
+        log_warn("http",
+                 "%s is not reading its stream: cut after %zu "
+                 "unsent bytes",
+                 r->peer, r->out.len);
         r->stream_cut = true;
         buf_free(&r->out);
         resume(r);
@@ -380,8 +383,7 @@ void http_note_rpc(struct http_req *r, const char *method)
     snprintf(r->rpc, sizeof(r->rpc), "%s", method);
 }
 
-void http_add_header(struct http_req *r, const char *name,
-                     const char *value)
+void http_add_header(struct http_req *r, const char *name, const char *value)
 {
     if (r->nheaders == MAX_HEADERS)
         return;
@@ -486,8 +488,8 @@ static void access_log(struct http_req *r, bool aborted)
              aborted ? " aborted" : "");
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn,
-                         void **req_cls, enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
 {
     struct http_req *r = *req_cls;
     bool aborted;
@@ -513,7 +515,8 @@ static bool refuse_early(struct http_req *r)
                            "Gateway is shutting down");
         return true;
     }
-    if (cl && strtoull(cl, NULL, 10) > r->srv->opts.max_body) {
+    if (cl &&
+        strtoull(cl, NULL, 10) > r->srv->opts.max_body + BODY_DISCARD_MAX) {
         snprintf(msg, sizeof(msg),
                  "Payload Too Large: Request body must not exceed %zu bytes",
                  r->srv->opts.max_body);
@@ -619,8 +622,9 @@ static void describe(const struct sockaddr *sa, char *out, size_t len)
 static int bind_one(const struct addrinfo *ai, char *bound, size_t len)
 {
     int one = 1;
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-                    SOCK_CLOEXEC, ai->ai_protocol);
+    int fd =
+        socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+               ai->ai_protocol);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
 
@@ -674,10 +678,9 @@ static struct MHD_Daemon *start_daemon(struct http_server *s)
                      MHD_USE_ERROR_LOG | MHD_USE_TURBO;
 
     return MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, s, MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_CONNECTION_LIMIT, s->opts.max_connections,
+        flags, 0, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+        s, MHD_OPTION_LISTEN_SOCKET, s->listen_fd, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, s, MHD_OPTION_CONNECTION_LIMIT, s->opts.max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, s->opts.idle_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
         MHD_OPTION_END);
@@ -692,15 +695,15 @@ static void init_handles(struct http_server *s, int epoll_fd)
     s->open_handles = 3;
     uv_poll_start(&s->epoll_watch, UV_READABLE, on_epoll);
     if (s->opts.keepalive_ms > 0) {
-        uint64_t tick = s->opts.keepalive_ms < 1000 ? s->opts.keepalive_ms
-                                                    : 1000;
+        uint64_t tick =
+            s->opts.keepalive_ms < 1000 ? s->opts.keepalive_ms : 1000;
         uv_timer_start(&s->keepalive, on_keepalive, tick, tick);
     }
 }
 
 int http_start(struct http_server **out, uv_loop_t *loop,
-               const struct http_options *opts,
-               const struct http_route *routes, size_t n)
+               const struct http_options *opts, const struct http_route *routes,
+               size_t n)
 {
     struct http_server *s = calloc(1, sizeof(*s));
     const union MHD_DaemonInfo *di;
@@ -711,8 +714,8 @@ int http_start(struct http_server **out, uv_loop_t *loop,
     s->opts = *opts;
     s->routes = routes;
     s->nroutes = n;
-    s->listen_fd = open_listener(opts->host, opts->port, s->bound,
-                                 sizeof(s->bound));
+    s->listen_fd =
+        open_listener(opts->host, opts->port, s->bound, sizeof(s->bound));
     if (s->listen_fd < 0) {
         int rc = s->listen_fd;
         free(s);

@@ -8,13 +8,12 @@
 
 /* Newest first. The SDK also accepts 2024-10-07 in the version header. */
 const char *const rpc_versions[] = {
-    "2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05", "2024-10-07",
-    NULL,
+    "2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05", "2024-10-07", NULL,
 };
 
 /* Looks up a key that must occur at most once; -EINVAL on a duplicate. */
-static int unique_member(const char *doc, struct json_span obj,
-                         const char *key, struct json_span *val)
+static int unique_member(const char *doc, struct json_span obj, const char *key,
+                         struct json_span *val)
 {
     return json_member(doc, obj, key, val) > 1 ? -EINVAL : 0;
 }

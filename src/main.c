@@ -17,10 +17,10 @@
 #include "mcpgw/log.h"
 #include "mcpgw/streamable.h"
 
-#define MAX_ROUTES      (CONFIG_MAX_LIST + 4)
-#define DRAIN_POLL_MS   50
-#define FLUSH_GRACE_MS  1000 /* after failing the rest, to send the errors */
-#define IDLE_TIMEOUT_S  30
+#define MAX_ROUTES     (CONFIG_MAX_LIST + 4)
+#define DRAIN_POLL_MS  50
+#define FLUSH_GRACE_MS 1000 /* after failing the rest, to send the errors */
+#define IDLE_TIMEOUT_S 30
 
 enum phase {
     PHASE_RUNNING = 0,
@@ -79,8 +79,10 @@ static void on_drain_poll(uv_timer_t *t)
     if (http_active(gw.http) == 0) {
         stop_everything();
     } else if (now >= gw.phase_deadline && gw.phase == PHASE_DRAINING) {
-        log_warn("main", "%zu requests still open after %llu ms; "
-                 "answering them with errors", http_active(gw.http),
+        log_warn("main",
+                 "%zu requests still open after %llu ms; "
+                 "answering them with errors",
+                 http_active(gw.http),
                  (unsigned long long)gw.cfg.shutdown_timeout);
         /* Failing every call ends their streams; give them a moment to
          * reach the clients before the connections close. */
@@ -126,8 +128,7 @@ static size_t build_routes(struct gateway *g)
     g->routes[n++] = (struct http_route){g->cfg.streamable_path,
                                          streamable_handle, &g->streamable};
     g->routes[n++] = (struct http_route){"/healthz", health_live, NULL};
-    g->routes[n++] = (struct http_route){"/readyz", health_ready,
-                                         &g->backend};
+    g->routes[n++] = (struct http_route){"/readyz", health_ready, &g->backend};
     for (size_t i = 0; i < g->cfg.health_paths.n; i++)
         g->routes[n++] = (struct http_route){g->cfg.health_paths.v[i],
                                              health_ready, &g->backend};

@@ -250,8 +250,7 @@ static void progress_token(const char *doc, struct rpc_msg *m)
         m->progress_token = t;
 }
 
-bool router_route(struct router *r, const char *doc,
-                  const struct rpc_msg *m)
+bool router_route(struct router *r, const char *doc, const struct rpc_msg *m)
 {
     if (m->kind == RPC_RESPONSE)
         return route_response(r, doc, m);

@@ -25,8 +25,8 @@ struct call {
 
 /* One POST that carries at least one request. */
 struct exchange {
-    struct streamable *sm;  /* borrowed */
-    struct http_req *req;   /* borrowed until released */
+    struct streamable *sm; /* borrowed */
+    struct http_req *req;  /* borrowed until released */
     bool json_mode, batch, started;
     unsigned ncalls, nanswered, nnotready;
     struct call calls[];
@@ -34,8 +34,7 @@ struct exchange {
 
 static void on_reply(void *owner, unsigned slot, enum rt_fail why,
                      const char *msg, size_t len);
-static void on_notify(void *owner, unsigned slot, const char *msg,
-                      size_t len);
+static void on_notify(void *owner, unsigned slot, const char *msg, size_t len);
 
 static const struct rt_caller_ops exchange_ops = {on_reply, on_notify};
 
@@ -116,8 +115,7 @@ static void on_reply(void *owner, unsigned slot, enum rt_fail why,
         send_json(ex);
 }
 
-static void on_notify(void *owner, unsigned slot, const char *msg,
-                      size_t len)
+static void on_notify(void *owner, unsigned slot, const char *msg, size_t len)
 {
     struct exchange *ex = owner;
 
@@ -214,7 +212,7 @@ struct parsed {
     const char *doc;
     struct json_span root;
     bool batch;
-    size_t n;                    /* messages */
+    size_t n; /* messages */
     size_t nrequests;
     struct rpc_msg msgs[BATCH_MAX];
 };
@@ -319,8 +317,8 @@ static int start_call(struct exchange *ex, const struct parsed *p,
 {
     struct call *c = &ex->calls[slot];
     unsigned status;
-    int rc = backend_call(ex->sm->backend, p->doc, m, &exchange_ops, ex,
-                          slot, &c->reply, &c->entry);
+    int rc = backend_call(ex->sm->backend, p->doc, m, &exchange_ops, ex, slot,
+                          &c->reply, &c->entry);
 
     if (rc == 0 || rc == BACKEND_ANSWERED)
         return rc;
@@ -330,8 +328,8 @@ static int start_call(struct exchange *ex, const struct parsed *p,
     return rc;
 }
 
-static struct exchange *exchange_new(struct streamable *sm,
-                                     struct http_req *r, unsigned n)
+static struct exchange *exchange_new(struct streamable *sm, struct http_req *r,
+                                     unsigned n)
 {
     struct exchange *ex = calloc(1, sizeof(*ex) + n * sizeof(struct call));
 

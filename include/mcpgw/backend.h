@@ -31,30 +31,30 @@ enum backend_state {
 
 /* Counters, for logs now and for metrics later. */
 struct backend_stats {
-    uint64_t calls;        /* requests accepted */
-    uint64_t restarts;     /* child starts after the first */
-    uint64_t exits;        /* child exits */
-    uint64_t timeouts;     /* calls answered by the request timeout */
-    uint64_t oversize;     /* stdout lines over the frame limit */
-    uint64_t noise;        /* stdout lines that were not JSON-RPC */
-    uint64_t unrouted;     /* child messages with no one to go to */
-    uint64_t cancelled;    /* calls cancelled on the child */
+    uint64_t calls;     /* requests accepted */
+    uint64_t restarts;  /* child starts after the first */
+    uint64_t exits;     /* child exits */
+    uint64_t timeouts;  /* calls answered by the request timeout */
+    uint64_t oversize;  /* stdout lines over the frame limit */
+    uint64_t noise;     /* stdout lines that were not JSON-RPC */
+    uint64_t unrouted;  /* child messages with no one to go to */
+    uint64_t cancelled; /* calls cancelled on the child */
 };
 
 struct backend {
-    uv_loop_t *loop;              /* borrowed */
-    const struct gw_config *cfg;  /* borrowed, outlives the backend */
-    char **env;                   /* owned array; strings borrowed from
-                                     environ; the child's environment */
+    uv_loop_t *loop;             /* borrowed */
+    const struct gw_config *cfg; /* borrowed, outlives the backend */
+    char **env;                  /* owned array; strings borrowed from
+                                    environ; the child's environment */
     struct child child;
     struct router router;
     enum backend_state state;
-    uint64_t init_id;             /* id of our initialize on the child */
-    cJSON *init_result;           /* owned: the child's InitializeResult */
+    uint64_t init_id;   /* id of our initialize on the child */
+    cJSON *init_result; /* owned: the child's InitializeResult */
     uv_timer_t restart_timer;
-    uv_timer_t sweep_timer;       /* request and ready timeouts */
-    uint64_t backoff;             /* next restart delay, ms */
-    uint64_t ready_at;            /* loop time the child became ready */
+    uv_timer_t sweep_timer; /* request and ready timeouts */
+    uint64_t backoff;       /* next restart delay, ms */
+    uint64_t ready_at;      /* loop time the child became ready */
     bool started_once;
     void (*on_stopped)(void *arg); /* set by backend_stop */
     void *stopped_arg;
@@ -90,8 +90,7 @@ int backend_call(struct backend *b, const char *doc, const struct rpc_msg *m,
  * notifications/cancelled if it has the request, and a late reply is
  * dropped. The owner is not called.
  */
-void backend_cancel(struct backend *b, struct rt_entry *e,
-                    const char *reason);
+void backend_cancel(struct backend *b, struct rt_entry *e, const char *reason);
 
 /* True while the child is initialized and answering. */
 bool backend_ready(const struct backend *b);

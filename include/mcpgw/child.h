@@ -33,11 +33,11 @@ struct child_ops {
 };
 
 struct child_opts {
-    const char *cmd;        /* borrowed: the shell command */
-    char **env;             /* borrowed: NULL-terminated environment */
-    size_t max_frame;       /* longest stdout line accepted */
-    size_t max_queue;       /* stdin bytes queued before writes refuse */
-    uint64_t kill_grace;    /* ms between TERM and KILL */
+    const char *cmd;     /* borrowed: the shell command */
+    char **env;          /* borrowed: NULL-terminated environment */
+    size_t max_frame;    /* longest stdout line accepted */
+    size_t max_queue;    /* stdin bytes queued before writes refuse */
+    uint64_t kill_grace; /* ms between TERM and KILL */
 };
 
 enum child_state {
@@ -53,16 +53,16 @@ struct child {
     const struct child_ops *ops; /* borrowed */
     void *ctx;                   /* borrowed, passed to ops */
     enum child_state state;
-    pid_t pid;                   /* also the process group id */
+    pid_t pid; /* also the process group id */
     uv_process_t proc;
     uv_pipe_t in, out, err;
-    uv_timer_t timer;            /* KILL after grace; EOF wait on exit */
-    struct frame_reader frames;  /* stdout */
+    uv_timer_t timer;             /* KILL after grace; EOF wait on exit */
+    struct frame_reader frames;   /* stdout */
     struct frame_reader errlines; /* stderr */
-    size_t queued;               /* stdin bytes written but not flushed */
-    int open_handles;            /* handles not yet closed */
+    size_t queued;                /* stdin bytes written but not flushed */
+    int open_handles;             /* handles not yet closed */
     bool exited, out_eof;
-    int timer_stage;             /* where child_stop is (child.c) */
+    int timer_stage; /* where child_stop is (child.c) */
     int64_t exit_status;
     int term_signal;
 };
@@ -71,9 +71,8 @@ struct child {
  * Starts the process. Returns 0, or a negative libuv error (the child is
  * then idle again and no callback will come).
  */
-int child_start(struct child *c, uv_loop_t *loop,
-                const struct child_opts *opts, const struct child_ops *ops,
-                void *ctx);
+int child_start(struct child *c, uv_loop_t *loop, const struct child_opts *opts,
+                const struct child_ops *ops, void *ctx);
 
 /*
  * Queues n bytes (copied) for stdin. Returns 0, -EPIPE when the child is

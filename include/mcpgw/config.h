@@ -30,16 +30,16 @@ struct gw_config {
     enum config_action action;
 
     /* What to run. */
-    char *stdio_cmd;         /* --stdio: run as /bin/sh -c CMD; owned */
-    char *protocol_version;  /* --protocolVersion; owned, default 2025-11-25 */
+    char *stdio_cmd;        /* --stdio: run as /bin/sh -c CMD; owned */
+    char *protocol_version; /* --protocolVersion; owned, default 2025-11-25 */
 
     /* Where to listen. */
-    char *host;              /* --host; owned, default 127.0.0.1 */
-    uint16_t port;           /* --port; default 8000 */
-    char *output_transport;  /* --outputTransport; owned, streamableHttp */
-    char *streamable_path;   /* --streamableHttpPath; owned, default /mcp */
+    char *host;             /* --host; owned, default 127.0.0.1 */
+    uint16_t port;          /* --port; default 8000 */
+    char *output_transport; /* --outputTransport; owned, streamableHttp */
+    char *streamable_path;  /* --streamableHttpPath; owned, default /mcp */
     struct config_list health_paths; /* --healthEndpoint, repeatable */
-    bool json_response;      /* --json-response: JSON bodies, not SSE */
+    bool json_response;              /* --json-response: JSON bodies, not SSE */
 
     /* Who may call. */
     struct config_list auth_tokens;     /* --auth-token, MCPGW_AUTH_TOKEN,

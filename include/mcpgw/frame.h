@@ -32,22 +32,22 @@ struct frame_ops {
 #define FRAME_KEEP 256
 
 struct frame_reader {
-    struct frame_ops ops;     /* copied at init */
-    void *ctx;                /* borrowed, passed to the callbacks */
-    size_t max;               /* longest frame accepted, in bytes */
-    struct gw_buf line;       /* owned: the frame being assembled */
-    int discarding;           /* set while skipping an oversized frame */
-    size_t discarded;         /* bytes skipped in the current frame */
-    char head[FRAME_KEEP];    /* first bytes of an oversized frame */
+    struct frame_ops ops;  /* copied at init */
+    void *ctx;             /* borrowed, passed to the callbacks */
+    size_t max;            /* longest frame accepted, in bytes */
+    struct gw_buf line;    /* owned: the frame being assembled */
+    int discarding;        /* set while skipping an oversized frame */
+    size_t discarded;      /* bytes skipped in the current frame */
+    char head[FRAME_KEEP]; /* first bytes of an oversized frame */
     size_t head_len;
-    char tail[FRAME_KEEP];    /* last bytes of it, as a ring */
-    size_t tail_pos;          /* next write position in tail */
-    size_t tail_fill;         /* bytes valid in tail */
+    char tail[FRAME_KEEP]; /* last bytes of it, as a ring */
+    size_t tail_pos;       /* next write position in tail */
+    size_t tail_fill;      /* bytes valid in tail */
 };
 
 /* Prepares r; max is the frame limit in bytes (at least 1). */
-void frame_init(struct frame_reader *r, size_t max,
-                const struct frame_ops *ops, void *ctx);
+void frame_init(struct frame_reader *r, size_t max, const struct frame_ops *ops,
+                void *ctx);
 
 /*
  * Consumes n bytes, calling the callbacks for every frame they complete.

@@ -46,7 +46,7 @@ enum guard_auth guard_check_bearer(const struct guard_tokens *t,
 
 /* The Host and Origin policy, borrowed from the configuration. */
 struct guard_policy {
-    bool loopback_only; /* bound to a loopback address */
+    bool loopback_only;                        /* bound to a loopback address */
     const struct config_list *allowed_hosts;   /* "name" or "name:port" */
     const struct config_list *allowed_origins; /* "scheme://host[:port]" */
 };

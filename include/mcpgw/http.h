@@ -26,13 +26,13 @@ struct http_req;
 typedef void (*http_handler_fn)(struct http_req *req, void *arg);
 
 struct http_route {
-    const char *path;   /* exact path, query string excluded */
+    const char *path; /* exact path, query string excluded */
     http_handler_fn fn;
-    void *arg;          /* borrowed, passed to fn */
+    void *arg; /* borrowed, passed to fn */
 };
 
 struct http_options {
-    const char *host;          /* numeric address or a resolvable name */
+    const char *host; /* numeric address or a resolvable name */
     uint16_t port;
     unsigned max_connections;  /* beyond it new connections are refused */
     unsigned idle_timeout_s;   /* idle or trickling connections end */
@@ -49,8 +49,8 @@ struct http_options {
  * with a log line saying what failed.
  */
 int http_start(struct http_server **out, uv_loop_t *loop,
-               const struct http_options *opts,
-               const struct http_route *routes, size_t n);
+               const struct http_options *opts, const struct http_route *routes,
+               size_t n);
 
 /* The address actually bound, as "host:port", for the start-up line. */
 const char *http_bound(const struct http_server *s);
@@ -85,15 +85,14 @@ const char *http_peer(const struct http_req *r);
 void http_note_rpc(struct http_req *r, const char *method);
 
 /* Adds a header to the response not yet sent (both strings copied). */
-void http_add_header(struct http_req *r, const char *name,
-                     const char *value);
+void http_add_header(struct http_req *r, const char *name, const char *value);
 
 /*
  * Sends a complete response (body copied). Allowed from the handler or
  * later, once; a later call resumes the suspended request.
  */
-void http_respond(struct http_req *r, unsigned status,
-                  const char *content_type, const char *body, size_t len);
+void http_respond(struct http_req *r, unsigned status, const char *content_type,
+                  const char *body, size_t len);
 
 /* Sends a JSON-RPC error body with a null id. */
 void http_respond_error(struct http_req *r, unsigned status, int code,

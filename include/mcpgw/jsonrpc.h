@@ -13,13 +13,13 @@
 #include "mcpgw/json.h"
 
 /* Error codes: JSON-RPC's own, and the MCP SDK's implementation range. */
-#define RPC_PARSE_ERROR      (-32700)
-#define RPC_INVALID_REQUEST  (-32600)
-#define RPC_METHOD_NOT_FOUND (-32601)
-#define RPC_INVALID_PARAMS   (-32602)
-#define RPC_INTERNAL_ERROR   (-32603)
+#define RPC_PARSE_ERROR       (-32700)
+#define RPC_INVALID_REQUEST   (-32600)
+#define RPC_METHOD_NOT_FOUND  (-32601)
+#define RPC_INVALID_PARAMS    (-32602)
+#define RPC_INTERNAL_ERROR    (-32603)
 #define RPC_CONNECTION_CLOSED (-32000) /* also the SDK's transport errors */
-#define RPC_REQUEST_TIMEOUT  (-32001)
+#define RPC_REQUEST_TIMEOUT   (-32001)
 
 enum rpc_kind {
     RPC_INVALID = 0,
@@ -33,12 +33,12 @@ enum rpc_kind {
 /* One classified message; every span points into the caller's document. */
 struct rpc_msg {
     enum rpc_kind kind;
-    struct json_span root;  /* the message object */
-    struct json_span id;    /* JSON_NONE for a notification */
+    struct json_span root; /* the message object */
+    struct json_span id;   /* JSON_NONE for a notification */
     struct json_span params;
     struct json_span error; /* responses: the error object, or JSON_NONE */
     struct json_span progress_token; /* params._meta.progressToken */
-    char method[RPC_METHOD_MAX]; /* decoded; "" for responses */
+    char method[RPC_METHOD_MAX];     /* decoded; "" for responses */
 };
 
 /*

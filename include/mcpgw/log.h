@@ -44,10 +44,10 @@ void log_vmsg(enum log_level level, const char *sys, const char *fmt,
 #define log_error(sys, ...) log_msg(LOG_ERROR, sys, __VA_ARGS__)
 #define log_warn(sys, ...)  log_msg(LOG_WARN, sys, __VA_ARGS__)
 #define log_info(sys, ...)  log_msg(LOG_INFO, sys, __VA_ARGS__)
-#define log_debug(sys, ...)                                                \
-    do {                                                                   \
-        if (log_enabled(LOG_DEBUG))                                        \
-            log_msg(LOG_DEBUG, sys, __VA_ARGS__);                          \
+#define log_debug(sys, ...)                       \
+    do {                                          \
+        if (log_enabled(LOG_DEBUG))               \
+            log_msg(LOG_DEBUG, sys, __VA_ARGS__); \
     } while (0)
 
 /*

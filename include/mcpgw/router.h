@@ -35,8 +35,7 @@ struct rt_caller_ops {
     void (*on_reply)(void *owner, unsigned slot, enum rt_fail why,
                      const char *msg, size_t len);
     /* A notification for the call (progress), with the token restored. */
-    void (*on_notify)(void *owner, unsigned slot, const char *msg,
-                      size_t len);
+    void (*on_notify)(void *owner, unsigned slot, const char *msg, size_t len);
 };
 
 enum rt_state {
@@ -46,28 +45,28 @@ enum rt_state {
 };
 
 struct rt_entry {
-    uint64_t id;                    /* the id on the child */
+    uint64_t id; /* the id on the child */
     enum rt_state state;
     const struct rt_caller_ops *ops; /* borrowed, static */
-    void *owner;                    /* borrowed: the waiting exchange */
-    unsigned slot;                  /* which call of the owner */
-    char *caller_id;                /* owned: raw JSON text of the id */
+    void *owner;                     /* borrowed: the waiting exchange */
+    unsigned slot;                   /* which call of the owner */
+    char *caller_id;                 /* owned: raw JSON text of the id */
     size_t caller_id_len;
-    char *caller_token;             /* owned: raw token text, or NULL */
+    char *caller_token; /* owned: raw token text, or NULL */
     size_t caller_token_len;
-    struct gw_buf request;          /* owned: the message to write, kept
-                                       while waiting */
-    uint64_t deadline;              /* loop time (ms) of the timeout */
-    uint64_t ready_deadline;        /* while waiting: the ready timeout */
-    struct rt_entry *hnext;         /* hash chain */
-    struct rt_entry *prev, *next;   /* age list, oldest first */
+    struct gw_buf request;        /* owned: the message to write, kept
+                                     while waiting */
+    uint64_t deadline;            /* loop time (ms) of the timeout */
+    uint64_t ready_deadline;      /* while waiting: the ready timeout */
+    struct rt_entry *hnext;       /* hash chain */
+    struct rt_entry *prev, *next; /* age list, oldest first */
 };
 
 struct router {
-    struct rt_entry **buckets; /* owned array of nbuckets chains */
-    size_t nbuckets;           /* a power of two */
-    size_t count;              /* entries in the table */
-    uint64_t next_id;          /* the next id handed out */
+    struct rt_entry **buckets;        /* owned array of nbuckets chains */
+    size_t nbuckets;                  /* a power of two */
+    size_t count;                     /* entries in the table */
+    uint64_t next_id;                 /* the next id handed out */
     struct rt_entry *oldest, *newest; /* the age list */
 };
 
@@ -107,8 +106,7 @@ void router_drop(struct router *r, struct rt_entry *e);
  * notification whose token is a live call's goes to that caller with its
  * token put back. Returns true when the message was delivered.
  */
-bool router_route(struct router *r, const char *doc,
-                  const struct rpc_msg *m);
+bool router_route(struct router *r, const char *doc, const struct rpc_msg *m);
 
 /*
  * Answers e with a gateway-made error (code, message) and removes it.

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Runs the whole test suite: the format check, then unit and integration
+# tests on a warnings-as-errors build, then again under ASan and UBSan.
+set -eu
+
+cd "$(dirname "$0")/.."
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+export DEBIAN_FRONTEND=noninteractive
+MCPGW_CMAKE_FLAGS="-DMCPGW_WERROR=ON" sh scripts/setup.sh
+as_root apt-get install -y -qq --no-install-recommends clang-format \
+    >/dev/null
+
+# The SDK client and the MCP servers the tests run, pinned by the lock.
+npm ci --no-audit --no-fund --loglevel=error
+
+echo "== format check"
+clang-format --dry-run --Werror src/*.c include/mcpgw/*.h tests/unit/*.c
+
+echo "== tests"
+ctest --test-dir build --output-on-failure --timeout 300
+
+echo "== tests under AddressSanitizer and UBSan"
+cmake -S . -B build-asan -DMCPGW_WERROR=ON -DMCPGW_SANITIZE=ON \
+    -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-asan -j"$(nproc)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure --timeout 300
