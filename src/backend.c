@@ -43,9 +43,18 @@ static char **child_environment(void)
     return env;
 }
 
+static void log_payload(const char *dir, const char *p, size_t len)
+{
+    char esc[4 * 512 + 4];
+
+    log_debug("backend", "%s %s", dir, log_escape(p, len, 512, esc));
+}
+
 /* Writes one message and its newline; msg gains the newline. */
 static int send_msg(struct backend *b, struct gw_buf *msg)
 {
+    if (log_enabled(LOG_DEBUG))
+        log_payload("to child:", msg->data, msg->len);
     if (buf_append(msg, "\n", 1) < 0)
         return -ENOMEM;
     return child_write(&b->child, msg->data, msg->len);
@@ -245,6 +254,8 @@ static void on_frame(void *ctx, const char *p, size_t len)
     struct rpc_msg m;
     uint64_t id;
 
+    if (log_enabled(LOG_DEBUG))
+        log_payload("from child:", p, len);
     if (json_validate(p, len, CHILD_MAX_DEPTH, &root) < 0) {
         log_noise(b, "a non-JSON line", p, len);
         return;

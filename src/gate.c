@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "mcpgw/jsonrpc.h"
-#include "mcpgw/log.h"
 
 #define SHOWN_MAX 200 /* of a refused Host or Origin, in the answer */
 
@@ -27,12 +26,10 @@ void gate_free(struct gate *g)
 static void refuse(struct http_req *r, const char *what, const char *value)
 {
     char msg[SHOWN_MAX + 64];
-    char esc[4 * 64 + 4];
 
+    /* The access line records the refusal, with this message. */
     snprintf(msg, sizeof(msg), "Invalid %s header: %.*s", what, SHOWN_MAX,
              value ? value : "(none)");
-    log_info("gate", "%s refused: %s header %s", http_peer(r), what,
-             value ? log_escape(value, strlen(value), 64, esc) : "missing");
     http_respond_error(r, 403, RPC_CONNECTION_CLOSED, msg);
 }
 
@@ -43,8 +40,6 @@ static void unauthorized(struct http_req *r, enum guard_auth why)
     http_add_header(r, "WWW-Authenticate",
                     sent ? "Bearer realm=\"mcpgw\", error=\"invalid_token\""
                          : "Bearer realm=\"mcpgw\"");
-    log_info("gate", "%s refused: %s bearer token", http_peer(r),
-             sent ? "invalid" : "missing");
     http_respond_error(r, 401, RPC_CONNECTION_CLOSED,
                        sent ? "Unauthorized: invalid bearer token"
                             : "Unauthorized: a bearer token is required");

@@ -69,6 +69,8 @@ struct http_req {
     size_t bytes_out;
     uint64_t started_ns;
     char rpc[48];
+    char reason[96]; /* why an error was answered, for the
+                        access line */
     char peer[64];
     struct http_req *prev, *next; /* the server's list of requests */
 };
@@ -256,6 +258,7 @@ void http_respond_error(struct http_req *r, unsigned status, int code,
 {
     struct gw_buf b = {0};
 
+    snprintf(r->reason, sizeof(r->reason), "%s", message);
     rpc_error_append(&b, NULL, 0, code, message);
     http_respond(r, status, "application/json", b.data ? b.data : "", b.len);
     buf_free(&b);
@@ -478,13 +481,15 @@ static void req_free(struct http_req *r)
 static void access_log(struct http_req *r, bool aborted)
 {
     double ms = (double)(uv_hrtime() - r->started_ns) / 1e6;
-    char path[4 * 128 + 4];
+    char path[4 * 128 + 4], why[4 * 96 + 4];
 
     if (!log_enabled(LOG_INFO))
         return;
-    log_info("http", "%s \"%s %s\" %u bytes=%zu ms=%.2f%s%s%s", r->peer,
+    log_escape(r->reason, strlen(r->reason), 95, why);
+    log_info("http", "%s \"%s %s\" %u bytes=%zu ms=%.2f%s%s%s%s%s%s", r->peer,
              r->method, log_escape(r->path, strlen(r->path), 128, path),
              r->status, r->bytes_out, ms, r->rpc[0] ? " rpc=" : "", r->rpc,
+             r->reason[0] ? " error=\"" : "", why, r->reason[0] ? "\"" : "",
              aborted ? " aborted" : "");
 }
 

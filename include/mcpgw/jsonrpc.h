@@ -38,7 +38,7 @@ struct rpc_msg {
     struct json_span params;
     struct json_span error; /* responses: the error object, or JSON_NONE */
     struct json_span progress_token; /* params._meta.progressToken */
-    char method[RPC_METHOD_MAX];     /* decoded; "" for responses */
+    char method[RPC_METHOD_MAX + 1]; /* decoded; "" for responses */
 };
 
 /*

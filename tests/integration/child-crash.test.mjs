@@ -26,12 +26,14 @@ test('crash mid-call: in-flight calls fail fast with -32000, the child comes bac
   const pid1 = Number(textOf((await callToolRaw(gw.url, 'pid')).response));
   assert.ok(pid1 > 0);
 
-  const t0 = Date.now();
+  const tag = `${process.pid}-${Date.now()}`;
+  let t0 = Infinity; // set when the crash is sent
   const sleepers = Array.from({ length: 5 }, (_, i) =>
-    callToolRaw(gw.url, 'sleep', { ms: 2000, text: `sleeper ${i}` }, { timeoutMs: 10000 })
+    callToolRaw(gw.url, 'sleep', { ms: 2000, text: `sleeper-${i}-${tag}` }, { timeoutMs: 10000 })
       .then((r) => ({ ...r, ms: Date.now() - t0 })));
-  // Let the sleepers reach the child before it dies.
-  await new Promise((r) => setTimeout(r, 150));
+  // All five must be in the child before it dies.
+  for (let i = 0; i < 5; i++) await gw.waitForLog(new RegExp(`text=sleeper-${i}-${tag}`), 5000);
+  t0 = Date.now();
   const crash = callToolRaw(gw.url, 'crash', {}, { timeoutMs: 10000 })
     .then((r) => ({ ...r, ms: Date.now() - t0 }));
 
@@ -41,7 +43,7 @@ test('crash mid-call: in-flight calls fail fast with -32000, the child comes bac
     assert.ok(r.response, `sleeper ${i} got a response: ${r.res.text}`);
     assert.equal(r.response.error?.code, -32000,
                  `sleeper ${i} got a -32000 error: ${JSON.stringify(r.response)}`);
-    assert.ok(r.ms < 1500, `sleeper ${i} answered after ${r.ms} ms (want well under 2000)`);
+    assert.ok(r.ms < 1500, `sleeper ${i} answered ${r.ms} ms after the crash (want well under 2000)`);
   }
   const c = await crash;
   assert.ok(c.response?.error, `the crash call itself gets an error: ${c.res.text}`);

@@ -24,8 +24,7 @@ test('SIGTERM with a call in flight: the call completes, exit 0, no process left
   assert.ok(descendants(gw.pid) >= 1);
 
   const call = callToolRaw(gw.url, 'sleep', { ms: 500, text: 'finished' }, { timeoutMs: 10000 });
-  // Give the request time to reach the child.
-  await new Promise((r) => setTimeout(r, 150));
+  await gw.waitForLog(/fixture: sleep .*text=finished/, 5000);
   const stopped = gw.stop('SIGTERM', 15000);
 
   const { res, response } = await call;
@@ -59,7 +58,7 @@ test('SIGINT: exit 0, no process left', async (t) => {
 test('a request arriving during the drain settles and does not block the shutdown', async (t) => {
   const gw = await startGateway(['--stdio', fixtureCmd()], { t });
   const call = callToolRaw(gw.url, 'sleep', { ms: 800, text: 'draining' }, { timeoutMs: 10000 });
-  await new Promise((r) => setTimeout(r, 150));
+  await gw.waitForLog(/fixture: sleep .*text=draining/, 5000);
   const stopped = gw.stop('SIGTERM', 15000);
   await new Promise((r) => setTimeout(r, 100));
   // Refused, closed or answered: any of these, but promptly.
