@@ -25,8 +25,9 @@
 enum phase {
     PHASE_RUNNING = 0,
     PHASE_DRAINING, /* not accepting; requests in flight may finish */
-    PHASE_FLUSHING, /* the rest were answered with errors; sending them */
-    PHASE_STOPPING, /* ending the child and the server */
+    PHASE_STOPPING, /* the rest answered with errors; the child ending */
+    PHASE_FLUSHING, /* child gone; last answers going out */
+    PHASE_CLOSING,  /* the server and the loop's handles closing */
 };
 
 struct gateway {
@@ -59,48 +60,55 @@ static void on_http_stopped(void *arg)
     uv_close((uv_handle_t *)&gw.drain_poll, on_handle_closed);
 }
 
-static void on_backend_stopped(void *arg)
+static void close_http(void)
 {
-    log_info("main", "MCP server stopped");
+    gw.phase = PHASE_CLOSING;
+    uv_timer_stop(&gw.drain_poll);
     http_stop(gw.http, on_http_stopped, NULL);
 }
 
-static void stop_everything(void)
+static void on_backend_stopped(void *arg)
+{
+    log_info("main", "MCP server stopped");
+    /* The errors for calls that were cut short are queued on their
+     * streams; give them a moment to reach the clients. */
+    gw.phase = PHASE_FLUSHING;
+    gw.phase_deadline = uv_now(gw.loop) + FLUSH_GRACE_MS;
+}
+
+static void stop_backend(void)
 {
     gw.phase = PHASE_STOPPING;
-    uv_timer_stop(&gw.drain_poll);
     backend_stop(&gw.backend, on_backend_stopped, NULL);
 }
 
+/* Moves the shutdown on when its phase is over or out of time. */
 static void on_drain_poll(uv_timer_t *t)
 {
-    uint64_t now = uv_now(gw.loop);
+    bool idle = http_active(gw.http) == 0;
+    bool late = uv_now(gw.loop) >= gw.phase_deadline;
 
-    if (http_active(gw.http) == 0) {
-        stop_everything();
-    } else if (now >= gw.phase_deadline && gw.phase == PHASE_DRAINING) {
-        log_warn("main",
-                 "%zu requests still open after %llu ms; "
-                 "answering them with errors",
-                 http_active(gw.http),
-                 (unsigned long long)gw.cfg.shutdown_timeout);
-        /* Failing every call ends their streams; give them a moment to
-         * reach the clients before the connections close. */
-        gw.phase = PHASE_FLUSHING;
-        gw.phase_deadline = now + FLUSH_GRACE_MS;
-        stop_everything();
+    if (gw.phase == PHASE_DRAINING && (idle || late)) {
+        if (!idle)
+            log_warn("main",
+                     "%zu requests still open after %llu ms; "
+                     "answering them with errors",
+                     http_active(gw.http),
+                     (unsigned long long)gw.cfg.shutdown_timeout);
+        stop_backend();
+    } else if (gw.phase == PHASE_FLUSHING && (idle || late)) {
+        close_http();
     }
 }
 
 static void begin_shutdown(const char *why)
 {
-    if (gw.phase != PHASE_RUNNING) {
-        if (gw.phase == PHASE_DRAINING) {
-            log_info("main", "%s again: stopping now", why);
-            stop_everything();
-        }
-        return;
+    if (gw.phase == PHASE_DRAINING) {
+        log_info("main", "%s again: not waiting any longer", why);
+        stop_backend();
     }
+    if (gw.phase != PHASE_RUNNING)
+        return;
     log_info("main", "%s: shutting down, %zu requests in progress", why,
              http_active(gw.http));
     gw.phase = PHASE_DRAINING;
