@@ -214,7 +214,8 @@ struct parsed {
     bool batch;
     size_t n; /* messages */
     size_t nrequests;
-    struct rpc_msg msgs[BATCH_MAX];
+    struct rpc_msg *msgs; /* &one, or owned for a batch */
+    struct rpc_msg one;
 };
 
 static int invalid(struct http_req *r, int code, const char *message)
@@ -241,6 +242,12 @@ static int check_batch(struct http_req *r, struct parsed *p)
     if (n > BATCH_MAX)
         return invalid(r, RPC_INVALID_REQUEST,
                        "Invalid Request: Batch must not exceed 100 messages");
+    p->msgs = calloc(n, sizeof(*p->msgs));
+    if (p->msgs == NULL) {
+        http_respond_error(r, 500, RPC_INTERNAL_ERROR,
+                           "Internal error: out of memory");
+        return -ENOMEM;
+    }
     return 0;
 }
 
@@ -271,8 +278,8 @@ static int parse_body(struct http_req *r, struct parsed *p)
 {
     const struct gw_buf *body = http_body(r);
 
-    memset(p, 0, sizeof(*p));
     p->doc = body->data ? body->data : "";
+    p->msgs = &p->one;
     if (json_validate(p->doc, body->len, BODY_MAX_DEPTH, &p->root) < 0)
         return invalid(r, RPC_PARSE_ERROR, "Parse error: Invalid JSON");
     p->batch = p->root.type == JSON_ARRAY;
@@ -407,28 +414,22 @@ static void run_calls(struct streamable *sm, struct http_req *r,
 void streamable_handle(struct http_req *r, void *arg)
 {
     struct streamable *sm = arg;
-    struct parsed *p;
+    struct parsed p = {0};
 
     if (!check_headers(sm, r))
         return;
-    p = malloc(sizeof(*p));
-    if (p == NULL) {
-        http_respond_error(r, 500, RPC_INTERNAL_ERROR,
-                           "Internal error: out of memory");
-        return;
-    }
-    if (parse_body(r, p) == 0) {
-        if (p->batch)
+    if (parse_body(r, &p) == 0) {
+        if (p.batch)
             http_note_rpc(r, "batch");
         else
-            http_note_rpc(r, p->msgs[0].kind == RPC_RESPONSE
-                                 ? "response"
-                                 : p->msgs[0].method);
-        absorb(p);
-        if (p->nrequests == 0)
+            http_note_rpc(r, p.msgs[0].kind == RPC_RESPONSE ? "response"
+                                                            : p.msgs[0].method);
+        absorb(&p);
+        if (p.nrequests == 0)
             http_respond(r, 202, NULL, "", 0);
         else
-            run_calls(sm, r, p);
+            run_calls(sm, r, &p);
     }
-    free(p);
+    if (p.msgs != &p.one)
+        free(p.msgs);
 }
