@@ -19,8 +19,8 @@
 #include "mcpgw/log.h"
 #include "mcpgw/sse.h"
 
-#define STREAM_BLOCK (32 * 1024)
-#define CONN_MEMORY  (128 * 1024)
+#define STREAM_BLOCK (8 * 1024)
+#define CONN_MEMORY  (32 * 1024)
 /* A body past the limit is read and dropped, up to this much more, so the
  * client gets to read its 413 instead of a reset; beyond it we hang up. */
 #define BODY_DISCARD_MAX (8 * 1024 * 1024)

@@ -182,6 +182,10 @@ function spawnGateway(args, env) {
  *
  * Returns { url, base, port, proc, pid, log(), waitForLog(re, ms),
  *           stop(signal) -> {code, signal}, kill(), exited }.
+ *
+ * stop() and kill() reject when the gateway's log holds a sanitizer report
+ * (ASan, LSan, UBSan; see sanitizerReport), so a test that cleans up its
+ * gateway fails on a memory error even when nothing else noticed.
  */
 export async function startGateway(args = [], opts = {}) {
   const { env = {}, readyz = true, timeoutMs = 15000, t } = opts;
@@ -206,7 +210,7 @@ export async function startGateway(args = [], opts = {}) {
     };
     live.add(gw);
     g.exited.then(() => live.delete(gw));
-    if (t) t.after(() => gw.kill());
+    if (t) t.after(() => cleanUp(gw));
     try {
       await waitFor(async () => {
         if (g.exitInfo()) throw new Error('exited');
@@ -221,7 +225,7 @@ export async function startGateway(args = [], opts = {}) {
       return gw;
     } catch (e) {
       const info = g.exitInfo();
-      await gw.kill();
+      await killGateway(gw, { check: false });
       lastErr = new Error(
         `mcpgw did not start (${e.message}); exit=${JSON.stringify(info)}\n` +
         `argv: ${MCPGW_BIN} --port ${port} ${args.join(' ')}\n--- log ---\n${g.log()}`);
@@ -266,20 +270,85 @@ function waitForText(g, get, re, ms) {
   });
 }
 
+// ------------------------------------------------------- sanitizer guard
+
+// What AddressSanitizer, LeakSanitizer and UBSan write on stderr.
+const SANITIZER_MARKS = ['ERROR: AddressSanitizer', 'LeakSanitizer', 'runtime error:'];
+
+/**
+ * The sanitizer report in text (a gateway's log), from the start of the
+ * line with the first marker, at most maxChars long; null if there is none.
+ */
+export function sanitizerReport(text, maxChars = 4000) {
+  let at = -1;
+  for (const m of SANITIZER_MARKS) {
+    const i = text.indexOf(m);
+    if (i >= 0 && (at < 0 || i < at)) at = i;
+  }
+  if (at < 0) return null;
+  const start = text.lastIndexOf('\n', at) + 1;
+  const excerpt = text.slice(start, start + maxChars);
+  return excerpt.length < text.length - start ? `${excerpt}\n[...]` : excerpt;
+}
+
+// Waits (briefly) for the gateway's stderr to reach EOF, so that a report
+// written just before the exit is in the log.
+async function drainStderr(gw, ms = 2000) {
+  const s = gw.proc.stderr;
+  if (!s || s.destroyed || s.readableEnded) return;
+  await withTimeout(new Promise((r) => {
+    s.once('close', r);
+    s.once('end', r);
+  }), ms, 'mcpgw stderr EOF').catch(() => {});
+}
+
+// Throws (once per gateway) when the gateway's log holds a sanitizer report.
+async function checkSanitizer(gw) {
+  if (gw.sanitizerReported) return;
+  await drainStderr(gw);
+  const report = sanitizerReport(gw.log());
+  if (!report) return;
+  gw.sanitizerReported = true;
+  throw new Error(`mcpgw (pid ${gw.pid}) reported a sanitizer error:\n${report}`);
+}
+
 async function stopGateway(gw, signal, ms) {
-  if (gw.exitInfo()) return gw.exitInfo();
+  if (gw.exitInfo()) {
+    await checkSanitizer(gw);
+    return gw.exitInfo();
+  }
   try {
     gw.proc.kill(signal);
   } catch {}
+  let info;
   try {
-    return await withTimeout(gw.exited, ms, `mcpgw exit after ${signal}`);
+    info = await withTimeout(gw.exited, ms, `mcpgw exit after ${signal}`);
   } catch (e) {
-    await killGateway(gw);
+    await killGateway(gw, { check: false });
+    const report = sanitizerReport(gw.log());
+    if (report) {
+      gw.sanitizerReported = true;
+      e.message += `\n--- sanitizer report ---\n${report}`;
+    }
     throw e;
   }
+  await checkSanitizer(gw);
+  return info;
 }
 
-async function killGateway(gw) {
+// Ends a test's gateway the way an operator would, with SIGTERM: every
+// test then also checks a clean shutdown (exit 0 within the timeout) and,
+// on the ASan build, that LeakSanitizer found nothing at exit.
+async function cleanUp(gw) {
+  if (gw.exitInfo()) return killGateway(gw);
+  const info = await stopGateway(gw, 'SIGTERM', 15000);
+  if (info.code !== 0)
+    throw new Error(`mcpgw exited with ${info.code ?? info.signal} on SIGTERM:\n` +
+                    gw.log().split('\n').slice(-20).join('\n'));
+  await killGateway(gw, { check: false });
+}
+
+async function killGateway(gw, { check = true } = {}) {
   const tree = descendantPids(gw.proc.pid);
   if (!gw.exitInfo()) {
     try {
@@ -292,6 +361,9 @@ async function killGateway(gw) {
     } catch {}
   }
   await withTimeout(gw.exited, 5000, 'mcpgw exit after SIGKILL').catch(() => {});
+  // A gateway that wrote a sanitizer report (and perhaps exited with it)
+  // fails whoever cleans it up: t.after, an after hook, killAll.
+  if (check && gw.log) await checkSanitizer(gw);
 }
 
 /**
