@@ -41,8 +41,9 @@ struct header {
 enum req_state {
     REQ_HEADERS = 0, /* waiting for the body */
     REQ_HANDLING,    /* handler ran, no response yet */
-    REQ_RESPONDED,   /* a complete response is queued */
+    REQ_PENDING,     /* a stream, not handed to libmicrohttpd yet */
     REQ_STREAMING,   /* a stream response is queued */
+    REQ_RESPONDED,   /* a complete response is queued */
 };
 
 struct http_req {
@@ -59,11 +60,15 @@ struct http_req {
     struct hup_watch *watch;            /* owned until closed, or NULL */
     struct header headers[MAX_HEADERS]; /* for the next response */
     size_t nheaders;
-    struct gw_buf out;   /* owned: stream bytes not yet sent */
-    bool stream_done;    /* no more stream bytes will come */
-    bool stream_cut;     /* ended by the buffer bound */
-    uint64_t last_write; /* loop time of the last stream write */
-    void *owner;         /* the handler's state */
+    struct gw_buf out;       /* owned: stream bytes not yet sent */
+    bool stream_done;        /* no more stream bytes will come */
+    unsigned stream_status;  /* while pending */
+    const char *stream_type; /* while pending; a static string */
+    bool on_pending;         /* listed in the server's pending list */
+    struct http_req *pnext;  /* the server's pending list */
+    bool stream_cut;         /* ended by the buffer bound */
+    uint64_t last_write;     /* loop time of the last stream write */
+    void *owner;             /* the handler's state */
     void (*release)(void *owner, bool aborted);
     unsigned status;
     size_t bytes_out;
@@ -85,7 +90,8 @@ struct http_server {
     uv_poll_t epoll_watch; /* on libmicrohttpd's epoll fd */
     uv_timer_t timer;      /* its timeouts, and runs after resume */
     uv_timer_t keepalive;
-    struct http_req *reqs; /* every request in progress */
+    struct http_req *reqs;    /* every request in progress */
+    struct http_req *pending; /* pending streams with news */
     size_t active;
     bool quiesced;
     int open_handles;
@@ -108,12 +114,15 @@ static void on_epoll(uv_poll_t *p, int status, int events)
     run_daemon(p->data);
 }
 
+static void flush_pending(struct http_server *s);
+
 static void run_daemon(struct http_server *s)
 {
     MHD_UNSIGNED_LONG_LONG timeout;
 
     if (s->daemon == NULL)
         return;
+    flush_pending(s);
     MHD_run(s->daemon);
     if (MHD_get_timeout(s->daemon, &timeout) == MHD_YES)
         uv_timer_start(&s->timer, on_timer, timeout, 0);
@@ -222,6 +231,17 @@ static void add_headers(struct http_req *r, struct MHD_Response *resp)
     r->nheaders = 0;
 }
 
+/* A response, or a stream, has been started. */
+static bool answered(const struct http_req *r)
+{
+    return r->state >= REQ_PENDING;
+}
+
+static bool streaming(const struct http_req *r)
+{
+    return r->state == REQ_PENDING || r->state == REQ_STREAMING;
+}
+
 static void queue(struct http_req *r, unsigned status,
                   struct MHD_Response *resp)
 {
@@ -237,7 +257,7 @@ void http_respond(struct http_req *r, unsigned status, const char *content_type,
 {
     struct MHD_Response *resp;
 
-    if (r->state == REQ_RESPONDED || r->state == REQ_STREAMING)
+    if (answered(r))
         return;
     resp = MHD_create_response_from_buffer(len, (void *)body,
                                            MHD_RESPMEM_MUST_COPY);
@@ -283,26 +303,104 @@ static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max)
     return 0;
 }
 
+/* Queues a pending stream's bytes as one complete response. */
+static void respond_whole(struct http_req *r)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        r->out.len, r->out.data ? r->out.data : "", MHD_RESPMEM_MUST_COPY);
+
+    if (resp == NULL)
+        return;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->stream_type);
+    r->state = REQ_RESPONDED;
+    r->bytes_out = r->out.len;
+    buf_free(&r->out);
+    queue(r, r->stream_status, resp);
+}
+
+/* Hands a pending stream to libmicrohttpd as a chunked response. */
+static void respond_stream(struct http_req *r)
+{
+    struct MHD_Response *resp = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, STREAM_BLOCK, read_stream, r, NULL);
+
+    if (resp == NULL)
+        return;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->stream_type);
+    r->state = REQ_STREAMING;
+    queue(r, r->stream_status, resp);
+}
+
+/*
+ * A stream that ends in the same loop iteration as its data arrived is
+ * sent as one response with a length: the common quick call then costs
+ * no chunked encoding and no second suspend. A stream with data but no
+ * end yet (progress, a keep-alive) becomes a real stream.
+ */
+static void flush_pending(struct http_server *s)
+{
+    while (s->pending) {
+        struct http_req *r = s->pending;
+
+        s->pending = r->pnext;
+        r->on_pending = false;
+        if (r->state != REQ_PENDING || r->aborted)
+            continue;
+        if (r->stream_done && !r->stream_cut)
+            respond_whole(r);
+        else
+            respond_stream(r);
+    }
+}
+
+static void mark_pending(struct http_req *r)
+{
+    if (!r->on_pending) {
+        r->on_pending = true;
+        r->pnext = r->srv->pending;
+        r->srv->pending = r;
+    }
+    kick(r->srv);
+}
+
+static void unlink_pending(struct http_req *r)
+{
+    struct http_req **pp = &r->srv->pending;
+
+    while (r->on_pending && *pp) {
+        if (*pp == r) {
+            *pp = r->pnext;
+            r->on_pending = false;
+        } else {
+            pp = &(*pp)->pnext;
+        }
+    }
+}
+
 void http_stream_start(struct http_req *r, unsigned status,
                        const char *content_type)
 {
-    struct MHD_Response *resp;
-
-    if (r->state == REQ_RESPONDED || r->state == REQ_STREAMING)
+    if (answered(r))
         return;
-    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK,
-                                             read_stream, r, NULL);
-    if (resp == NULL)
-        return;
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-    r->state = REQ_STREAMING;
+    r->state = REQ_PENDING;
+    r->stream_status = status;
+    r->stream_type = content_type;
     r->last_write = uv_now(r->srv->loop);
-    queue(r, status, resp);
+    suspend(r);
+}
+
+/* Wakes whoever sends the stream's bytes: the flush, or the reader. */
+static void stream_news(struct http_req *r)
+{
+    if (r->state == REQ_PENDING)
+        mark_pending(r);
+    else
+        resume(r);
 }
 
 int http_stream_write(struct http_req *r, const char *p, size_t n)
 {
-    if (r->state != REQ_STREAMING || r->stream_cut || r->stream_done)
+    if (!streaming(r) || r->stream_cut || r->stream_done)
         return -EPIPE;
     /* The bound is on bytes the client has not taken yet: one message
      * larger than the bound still goes out to a client that reads. */
@@ -314,25 +412,25 @@ int http_stream_write(struct http_req *r, const char *p, size_t n)
                  r->peer, r->out.len);
         r->stream_cut = true;
         buf_free(&r->out);
-        resume(r);
+        stream_news(r);
         return -ENOBUFS;
     }
     r->last_write = uv_now(r->srv->loop);
-    resume(r);
+    stream_news(r);
     return 0;
 }
 
 void http_stream_end(struct http_req *r)
 {
-    if (r->state != REQ_STREAMING)
+    if (!streaming(r))
         return;
     r->stream_done = true;
-    resume(r);
+    stream_news(r);
 }
 
 bool http_responded(const struct http_req *r)
 {
-    return r->state == REQ_RESPONDED || r->state == REQ_STREAMING;
+    return answered(r);
 }
 
 void http_suspend(struct http_req *r)
@@ -349,7 +447,7 @@ static void on_keepalive(uv_timer_t *t)
     sse_comment(&c, "keepalive");
     for (struct http_req *r = s->reqs, *next; r; r = next) {
         next = r->next;
-        if (r->state == REQ_STREAMING && !r->stream_done &&
+        if (streaming(r) && !r->stream_done &&
             now - r->last_write >= s->opts.keepalive_ms)
             http_stream_write(r, c.data, c.len);
     }
@@ -464,6 +562,7 @@ static void req_free(struct http_req *r)
     struct http_server *s = r->srv;
 
     drop_watch(r);
+    unlink_pending(r);
     if (r->prev)
         r->prev->next = r->next;
     else
