@@ -19,11 +19,12 @@ enum stop_stage {
     STOP_TERM_SENT /* TERM sent; KILL when the timer fires */
 };
 
+/* A write handed to libuv; owns the bytes until it completes. */
 struct write_req {
     uv_write_t req;
     struct child *child;
     size_t n;
-    char data[];
+    char *data;
 };
 
 static void signal_group(struct child *c, int sig)
@@ -41,6 +42,7 @@ static void on_handle_closed(uv_handle_t *h)
         return;
     frame_free(&c->frames);
     frame_free(&c->errlines);
+    buf_free(&c->wbuf);
     c->state = CHILD_IDLE;
     if (c->exited)
         c->ops->on_exit(c->ctx, c->exit_status, c->term_signal);
@@ -61,6 +63,7 @@ static void close_all(struct child *c)
     close_handle(c, (uv_handle_t *)&c->out);
     close_handle(c, (uv_handle_t *)&c->err);
     close_handle(c, (uv_handle_t *)&c->timer);
+    close_handle(c, (uv_handle_t *)&c->flush);
     close_handle(c, (uv_handle_t *)&c->proc);
 }
 
@@ -188,9 +191,10 @@ static void init_handles(struct child *c)
     uv_pipe_init(c->loop, &c->out, 0);
     uv_pipe_init(c->loop, &c->err, 0);
     uv_timer_init(c->loop, &c->timer);
+    uv_idle_init(c->loop, &c->flush);
     c->in.data = c->out.data = c->err.data = c->timer.data = c;
-    c->proc.data = c;
-    c->open_handles = 4;
+    c->proc.data = c->flush.data = c;
+    c->open_handles = 5;
 }
 
 static int spawn(struct child *c)
@@ -261,48 +265,71 @@ static void on_written(uv_write_t *req, int status)
     w->child->queued -= w->n;
     if (status < 0 && status != UV_ECANCELED)
         log_debug("child", "stdin write failed: %s", uv_strerror(status));
+    free(w->data);
     free(w);
+}
+
+/* Hands what accumulated this loop iteration to the pipe in one go. */
+static void flush_stdin(struct child *c)
+{
+    uv_stream_t *in = (uv_stream_t *)&c->in;
+    struct write_req *w;
+    uv_buf_t b;
+    int done = 0;
+
+    if (c->wbuf.len == 0 || uv_is_closing((uv_handle_t *)in))
+        return;
+    /* Most writes fit in the pipe at once: skip the copy for those. */
+    if (c->queued == 0) {
+        b = uv_buf_init(c->wbuf.data, (unsigned)c->wbuf.len);
+        done = uv_try_write(in, &b, 1);
+        if (done == (int)c->wbuf.len) {
+            buf_reset(&c->wbuf);
+            return;
+        }
+        if (done < 0)
+            done = 0;
+    }
+    buf_consume(&c->wbuf, (size_t)done);
+    w = malloc(sizeof(*w));
+    if (w == NULL)
+        return;
+    w->child = c;
+    w->data = buf_steal(&c->wbuf, &w->n);
+    b = uv_buf_init(w->data, (unsigned)w->n);
+    if (uv_write(&w->req, in, &b, 1, on_written) < 0) {
+        free(w->data);
+        free(w);
+        return;
+    }
+    c->queued += w->n;
+}
+
+static void on_flush(uv_idle_t *h)
+{
+    struct child *c = h->data;
+
+    uv_idle_stop(h);
+    flush_stdin(c);
 }
 
 int child_write(struct child *c, const char *p, size_t n)
 {
-    uv_stream_t *in = (uv_stream_t *)&c->in;
-    uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
-    int done = 0;
-
     if (c->state != CHILD_RUNNING)
         return -EPIPE;
-    if (c->queued > c->opts.max_queue)
+    if (child_congested(c))
         return -ENOBUFS;
-    /* Most writes fit in the pipe at once: skip the copy for those. */
-    if (c->queued == 0) {
-        done = uv_try_write(in, &b, 1);
-        if (done == (int)n)
-            return 0;
-        if (done < 0 && done != UV_EAGAIN)
-            return -EPIPE;
-        if (done < 0)
-            done = 0;
-    }
-
-    struct write_req *w = malloc(sizeof(*w) + n - (size_t)done);
-    if (w == NULL)
+    if (buf_append(&c->wbuf, p, n) < 0)
         return -ENOMEM;
-    w->child = c;
-    w->n = n - (size_t)done;
-    memcpy(w->data, p + done, w->n);
-    b = uv_buf_init(w->data, (unsigned)w->n);
-    if (uv_write(&w->req, in, &b, 1, on_written) < 0) {
-        free(w);
-        return -EPIPE;
-    }
-    c->queued += w->n;
+    /* An active idle handle also keeps the loop from blocking, so the
+     * flush happens before the next poll for I/O. */
+    uv_idle_start(&c->flush, on_flush);
     return 0;
 }
 
 bool child_congested(const struct child *c)
 {
-    return c->queued > c->opts.max_queue;
+    return c->queued + c->wbuf.len > c->opts.max_queue;
 }
 
 void child_stop(struct child *c)
@@ -310,6 +337,7 @@ void child_stop(struct child *c)
     if (c->state != CHILD_RUNNING)
         return;
     c->state = CHILD_STOPPING;
+    flush_stdin(c);
     /* Closing stdin is the polite request: most servers exit on EOF. */
     close_handle(c, (uv_handle_t *)&c->in);
     c->timer_stage = STOP_EOF_SENT;

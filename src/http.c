@@ -25,6 +25,9 @@
  * client gets to read its 413 instead of a reset; beyond it we hang up. */
 #define BODY_DISCARD_MAX (8 * 1024 * 1024)
 #define MAX_HEADERS      8
+/* Most calls are answered within a millisecond: a hang-up watch costs
+ * two epoll_ctl calls, so only requests suspended this long get one. */
+#define HUP_WATCH_AFTER_MS 20
 
 /* A hang-up watch on a suspended connection's socket. It is heap-owned
  * and closed before the connection is resumed, so libuv never holds a
@@ -56,6 +59,7 @@ struct http_req {
     size_t body_seen;   /* bytes received, kept or not */
     bool too_large;
     bool suspended;
+    uint64_t suspended_at;              /* loop time of the last suspend */
     bool aborted;                       /* the client went away */
     struct hup_watch *watch;            /* owned until closed, or NULL */
     struct header headers[MAX_HEADERS]; /* for the next response */
@@ -90,6 +94,7 @@ struct http_server {
     uv_poll_t epoll_watch; /* on libmicrohttpd's epoll fd */
     uv_timer_t timer;      /* its timeouts, and runs after resume */
     uv_timer_t keepalive;
+    uv_timer_t watch_tick;    /* gives long waits a hang-up watch */
     struct http_req *reqs;    /* every request in progress */
     struct http_req *pending; /* pending streams with news */
     size_t active;
@@ -210,13 +215,36 @@ static void watch_hangup(struct http_req *r)
     uv_poll_start(&w->poll, UV_DISCONNECT, on_hangup);
 }
 
+static void on_watch_tick(uv_timer_t *t)
+{
+    struct http_server *s = t->data;
+    uint64_t now = uv_now(s->loop);
+    bool waiting = false;
+
+    for (struct http_req *r = s->reqs; r; r = r->next) {
+        if (!r->suspended || r->watch || r->aborted)
+            continue;
+        if (now - r->suspended_at >= HUP_WATCH_AFTER_MS)
+            watch_hangup(r);
+        else
+            waiting = true;
+    }
+    if (!waiting)
+        uv_timer_stop(t);
+}
+
 static void suspend(struct http_req *r)
 {
+    struct http_server *s = r->srv;
+
     if (r->suspended)
         return;
     r->suspended = true;
+    r->suspended_at = uv_now(s->loop);
     MHD_suspend_connection(r->conn);
-    watch_hangup(r);
+    if (!uv_is_active((uv_handle_t *)&s->watch_tick))
+        uv_timer_start(&s->watch_tick, on_watch_tick, HUP_WATCH_AFTER_MS,
+                       HUP_WATCH_AFTER_MS);
 }
 
 /* --- responses -------------------------------------------------------- */
@@ -797,8 +825,10 @@ static void init_handles(struct http_server *s, int epoll_fd)
     uv_poll_init(s->loop, &s->epoll_watch, epoll_fd);
     uv_timer_init(s->loop, &s->timer);
     uv_timer_init(s->loop, &s->keepalive);
+    uv_timer_init(s->loop, &s->watch_tick);
     s->epoll_watch.data = s->timer.data = s->keepalive.data = s;
-    s->open_handles = 3;
+    s->watch_tick.data = s;
+    s->open_handles = 4;
     uv_poll_start(&s->epoll_watch, UV_READABLE, on_epoll);
     if (s->opts.keepalive_ms > 0) {
         uint64_t tick =
@@ -894,6 +924,7 @@ void http_stop(struct http_server *s, void (*done)(void *arg), void *arg)
     uv_close((uv_handle_t *)&s->epoll_watch, on_closed);
     uv_close((uv_handle_t *)&s->timer, on_closed);
     uv_close((uv_handle_t *)&s->keepalive, on_closed);
+    uv_close((uv_handle_t *)&s->watch_tick, on_closed);
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
 }

@@ -59,7 +59,9 @@ struct child {
     uv_timer_t timer;             /* KILL after grace; EOF wait on exit */
     struct frame_reader frames;   /* stdout */
     struct frame_reader errlines; /* stderr */
-    size_t queued;                /* stdin bytes written but not flushed */
+    uv_idle_t flush;              /* writes wbuf out once per iteration */
+    struct gw_buf wbuf;           /* owned: stdin bytes not handed to libuv */
+    size_t queued;                /* stdin bytes in libuv's write queue */
     int open_handles;             /* handles not yet closed */
     bool exited, out_eof;
     int timer_stage; /* where child_stop is (child.c) */
