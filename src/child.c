@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mcpgw/log.h"
+#include "mcpgw/reaper.h"
 
 #define STDERR_LINE_MAX (16 * 1024)
 #define EOF_WAIT_MS     200 /* after exit, how long stdout may still drain */
@@ -89,6 +90,7 @@ static void on_exit_cb(uv_process_t *p, int64_t status, int sig)
 {
     struct child *c = p->data;
 
+    reaper_disown(c->pid);
     c->exited = true;
     c->exit_status = status;
     c->term_signal = sig;
@@ -249,6 +251,7 @@ int child_start(struct child *c, uv_loop_t *loop, const struct child_opts *opts,
         return rc;
     }
     c->pid = c->proc.pid;
+    reaper_own(c->pid);
     c->state = CHILD_RUNNING;
     uv_read_start((uv_stream_t *)&c->out, on_alloc, on_stdout);
     uv_read_start((uv_stream_t *)&c->err, on_alloc, on_stderr);

@@ -23,6 +23,8 @@ enum arg {
     ARG_VALUE, /* --flag VALUE or --flag=VALUE */
     ARG_BOOL,  /* --flag or --flag=true|false|1|0; never takes the next word */
     ARG_NONE,  /* --flag; anything after '=' is ignored */
+    ARG_ARRAY, /* --flag [V...]: the words up to the next flag, as yargs
+                  arrays; bare, the option's default value */
 };
 
 enum {
@@ -338,6 +340,16 @@ static int check_origin(struct parser *ps, const char *val)
     return 0;
 }
 
+/* "*", an exact origin, or /regex/ (Supergateway's --cors values). */
+static int check_cors(struct parser *ps, const char *val)
+{
+    size_t n = strlen(val);
+
+    if (strcmp(val, "*") == 0 || (n >= 2 && val[0] == '/' && val[n - 1] == '/'))
+        return 0;
+    return check_origin(ps, val);
+}
+
 static int set_transport(struct parser *ps, const struct opt *o,
                          const char *val)
 {
@@ -451,7 +463,7 @@ static const struct opt opts[] = {
     {"base-url", ARG_NONE, set_later, 0, "MCPGW_BASE_URL", NULL, 0},
     {"sse-path", ARG_NONE, set_later, 0, "MCPGW_SSE_PATH", NULL, 0},
     {"message-path", ARG_NONE, set_later, 0, "MCPGW_MESSAGE_PATH", NULL, 0},
-    {"cors", ARG_NONE, set_later, 0, "MCPGW_CORS", NULL, 0},
+    {"cors", ARG_ARRAY, set_list, OFF(cors), "MCPGW_CORS", check_cors, 0},
     {"header", ARG_NONE, set_later, 0, "MCPGW_HEADER", NULL, 0},
     {"oauth2-bearer", ARG_NONE, set_later, 0, "MCPGW_OAUTH2_BEARER", NULL, 0},
     {"stateful", ARG_NONE, set_later, 0, "MCPGW_STATEFUL", NULL, 0},
@@ -464,6 +476,18 @@ static const struct opt opts[] = {
      "MCPGW_JSON_RESPONSE", NULL, 0},
     {"auth-token", ARG_VALUE, set_list, OFF(auth_tokens), "MCPGW_AUTH_TOKEN",
      NULL, F_UNION},
+    {"auth-token-file", ARG_VALUE, set_list, OFF(auth_token_files),
+     "MCPGW_AUTH_TOKEN_FILE", NULL, 0},
+    {"parent-death", ARG_BOOL, set_bool, OFF(parent_death),
+     "MCPGW_PARENT_DEATH", NULL, 0},
+    {"max-header-size", ARG_VALUE, set_size, OFF(max_header_size),
+     "MCPGW_MAX_HEADER_SIZE", NULL, 0},
+    {"max-json-depth", ARG_VALUE, set_count, OFF(max_json_depth),
+     "MCPGW_MAX_JSON_DEPTH", NULL, 0},
+    {"idle-timeout", ARG_VALUE, set_ms, OFF(idle_timeout), "MCPGW_IDLE_TIMEOUT",
+     NULL, 0},
+    {"header-timeout", ARG_VALUE, set_ms, OFF(header_timeout),
+     "MCPGW_HEADER_TIMEOUT", NULL, 0},
     {"allow-unauthenticated", ARG_BOOL, set_bool, OFF(allow_unauthenticated),
      "MCPGW_ALLOW_UNAUTHENTICATED", NULL, 0},
     {"allowed-hosts", ARG_VALUE, set_list, OFF(allowed_hosts),
@@ -597,11 +621,36 @@ static bool is_flag(const char *s)
     return s[0] == '-' && s[1] == '-' && s[2] != '\0';
 }
 
+/*
+ * --cors a b --port 1: every word up to the next flag is a value; the
+ * last is left in *val for the caller, the others are set here. A bare
+ * --cors means "*", as it does for Supergateway.
+ */
+static int array_values(struct parser *ps, const struct opt *o, const char *eq,
+                        int argc, char **argv, int *i, const char **val)
+{
+    *val = eq ? eq : "*";
+    if (eq)
+        return 0;
+    for (bool first = true; *i + 1 < argc && argv[*i + 1][0] != '-';
+         first = false) {
+        if (!first) {
+            int rc = o->set(ps, o, *val);
+            if (rc < 0)
+                return rc;
+        }
+        *val = argv[++*i];
+    }
+    return 0;
+}
+
 /* Finds the value of o, which was written as argv[*i]; eq follows '='. */
 static int flag_value(struct parser *ps, const struct opt *o, const char *eq,
                       int argc, char **argv, int *i, const char **val)
 {
     *val = eq;
+    if (o->arg == ARG_ARRAY)
+        return array_values(ps, o, eq, argc, argv, i, val);
     if (o->arg != ARG_VALUE)
         return 0;
     if (!eq && *i + 1 < argc && !is_flag(argv[*i + 1]))
@@ -718,6 +767,10 @@ static int set_defaults(struct gw_config *cfg)
         .shutdown_timeout = 10000,
         .kill_grace = 5000,
         .keepalive = 15000,
+        .max_header_size = 16 * 1024,
+        .max_json_depth = 64,
+        .idle_timeout = 30000,
+        .header_timeout = 10000,
     };
     cfg->protocol_version = strdup("2025-11-25");
     cfg->host = strdup("127.0.0.1");
@@ -775,6 +828,8 @@ void config_free(struct gw_config *cfg)
     list_free(&cfg->auth_tokens);
     list_free(&cfg->allowed_hosts);
     list_free(&cfg->allowed_origins);
+    list_free(&cfg->cors);
+    list_free(&cfg->auth_token_files);
     *cfg = (struct gw_config){.action = CONFIG_RUN};
 }
 

@@ -20,11 +20,12 @@
 #include "mcpgw/sse.h"
 
 #define STREAM_BLOCK (8 * 1024)
-#define CONN_MEMORY  (32 * 1024)
+/* Connections past --max-connections still get a 503, up to this many. */
+#define CONN_MARGIN 64
 /* A body past the limit is read and dropped, up to this much more, so the
  * client gets to read its 413 instead of a reset; beyond it we hang up. */
 #define BODY_DISCARD_MAX (8 * 1024 * 1024)
-#define MAX_HEADERS      8
+#define MAX_HEADERS      12
 /* Most calls are answered within a millisecond: a hang-up watch costs
  * two epoll_ctl calls, so only requests suspended this long get one. */
 #define HUP_WATCH_AFTER_MS 20
@@ -35,6 +36,20 @@
 struct hup_watch {
     uv_poll_t poll;
     struct http_req *req; /* NULL once the request no longer cares */
+};
+
+enum conn_phase {
+    CONN_IDLE = 0, /* waiting for a request line */
+    CONN_HEADERS,  /* request line in, headers coming */
+    CONN_BUSY,     /* a request is being handled */
+};
+
+/* One TCP connection, for the limits libmicrohttpd does not keep. */
+struct http_conn {
+    struct MHD_Connection *conn; /* borrowed from libmicrohttpd */
+    enum conn_phase phase;
+    uint64_t since; /* loop time the phase began */
+    struct http_conn *prev, *next;
 };
 
 struct header {
@@ -90,13 +105,15 @@ struct http_server {
     struct http_options opts;        /* copied; strings borrowed */
     const struct http_route *routes; /* borrowed */
     size_t nroutes;
-    int listen_fd;         /* owned until handed to MHD */
-    uv_poll_t epoll_watch; /* on libmicrohttpd's epoll fd */
-    uv_timer_t timer;      /* its timeouts, and runs after resume */
-    uv_timer_t keepalive;
+    int listen_fd;            /* owned until handed to MHD */
+    uv_poll_t epoll_watch;    /* on libmicrohttpd's epoll fd */
+    uv_timer_t timer;         /* its timeouts, and runs after resume */
+    uv_timer_t tick;          /* 1 s: keep-alives, slow clients */
     uv_timer_t watch_tick;    /* gives long waits a hang-up watch */
     struct http_req *reqs;    /* every request in progress */
     struct http_req *pending; /* pending streams with news */
+    struct http_conn *conns;  /* every open connection */
+    size_t nconns;
     size_t active;
     bool quiesced;
     int open_handles;
@@ -466,12 +483,12 @@ void http_suspend(struct http_req *r)
     suspend(r);
 }
 
-static void on_keepalive(uv_timer_t *t)
+static void send_keepalives(struct http_server *s, uint64_t now)
 {
-    struct http_server *s = t->data;
-    uint64_t now = uv_now(s->loop);
     struct gw_buf c = {0};
 
+    if (s->opts.keepalive_ms == 0)
+        return;
     sse_comment(&c, "keepalive");
     for (struct http_req *r = s->reqs, *next; r; r = next) {
         next = r->next;
@@ -480,6 +497,112 @@ static void on_keepalive(uv_timer_t *t)
             http_stream_write(r, c.data, c.len);
     }
     buf_free(&c);
+}
+
+/*
+ * libmicrohttpd's own timeout restarts at every byte, so a client that
+ * trickles its request would hold a connection for ever; this one does
+ * not. Shutting the socket down makes libmicrohttpd see the end of it
+ * and close the connection in its usual way.
+ */
+static void cut_slow(struct http_server *s, uint64_t now)
+{
+    for (struct http_conn *hc = s->conns; hc; hc = hc->next) {
+        uint64_t limit = hc->phase == CONN_HEADERS ? s->opts.header_timeout_ms
+                                                   : s->opts.idle_timeout_ms;
+        if (hc->phase == CONN_BUSY || limit == 0 || now - hc->since < limit)
+            continue;
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+            hc->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (ci == NULL)
+            continue;
+        log_info("http",
+                 "closing a connection that sent no complete "
+                 "request in %llu ms",
+                 (unsigned long long)limit);
+        shutdown(ci->connect_fd, SHUT_RDWR);
+        hc->phase = CONN_BUSY; /* once is enough */
+    }
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    struct http_server *s = t->data;
+    uint64_t now = uv_now(s->loop);
+
+    send_keepalives(s, now);
+    cut_slow(s, now);
+}
+
+/* --- connections ------------------------------------------------------ */
+
+static struct http_conn *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci ? ci->socket_context : NULL;
+}
+
+static void conn_phase(struct http_server *s, struct MHD_Connection *conn,
+                       enum conn_phase phase)
+{
+    struct http_conn *hc = conn_of(conn);
+
+    if (hc) {
+        hc->phase = phase;
+        hc->since = uv_now(s->loop);
+    }
+}
+
+static void conn_link(struct http_server *s, struct http_conn *hc)
+{
+    hc->next = s->conns;
+    if (s->conns)
+        s->conns->prev = hc;
+    s->conns = hc;
+    s->nconns++;
+}
+
+static void conn_unlink(struct http_server *s, struct http_conn *hc)
+{
+    if (hc->prev)
+        hc->prev->next = hc->next;
+    else
+        s->conns = hc->next;
+    if (hc->next)
+        hc->next->prev = hc->prev;
+    s->nconns--;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *s = cls;
+    struct http_conn *hc = *socket_context;
+
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        hc = calloc(1, sizeof(*hc));
+        if (hc == NULL)
+            return;
+        hc->conn = conn;
+        hc->since = uv_now(s->loop);
+        conn_link(s, hc);
+        *socket_context = hc;
+    } else if (hc) {
+        conn_unlink(s, hc);
+        free(hc);
+        *socket_context = NULL;
+    }
+}
+
+/* Called once a request line is in: the header clock starts. */
+static void *on_request_line(void *cls, const char *uri,
+                             struct MHD_Connection *conn)
+{
+    conn_phase(cls, conn, CONN_HEADERS);
+    return NULL;
 }
 
 /* --- request accessors ------------------------------------------------ */
@@ -634,6 +757,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
               r->stream_cut;
     release_owner(r, aborted);
     access_log(r, aborted);
+    conn_phase(r->srv, conn, CONN_IDLE);
     req_free(r);
     *req_cls = NULL;
 }
@@ -647,6 +771,12 @@ static bool refuse_early(struct http_req *r)
     if (r->srv->quiesced) {
         http_respond_error(r, 503, RPC_CONNECTION_CLOSED,
                            "Gateway is shutting down");
+        return true;
+    }
+    if (r->srv->nconns > r->srv->opts.max_connections) {
+        http_add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+        http_respond_error(r, 503, RPC_CONNECTION_CLOSED,
+                           "Too many connections");
         return true;
     }
     if (cl &&
@@ -709,6 +839,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
         if (r == NULL)
             return MHD_NO;
         *req_cls = r;
+        conn_phase(s, conn, CONN_BUSY);
         refuse_early(r);
         return MHD_YES;
     }
@@ -733,7 +864,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     n = strlen(line);
     while (n > 0 && line[n - 1] == '\n')
         line[--n] = '\0';
-    log_debug("http", "libmicrohttpd: %s", line);
+    log_info("http", "libmicrohttpd: %s", line);
 }
 
 /* --- the server ------------------------------------------------------- */
@@ -810,31 +941,34 @@ static struct MHD_Daemon *start_daemon(struct http_server *s)
 {
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+    unsigned idle_s = (unsigned)((s->opts.idle_timeout_ms + 999) / 1000);
+    /* The pool holds the request headers and the response buffer. */
+    size_t pool = s->opts.max_header_size + 2 * STREAM_BLOCK;
 
     return MHD_start_daemon(
         flags, 0, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
         s, MHD_OPTION_LISTEN_SOCKET, s->listen_fd, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, s, MHD_OPTION_CONNECTION_LIMIT, s->opts.max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, s->opts.idle_timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-        MHD_OPTION_END);
+        on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, s,
+        MHD_OPTION_CONNECTION_LIMIT, s->opts.max_connections + CONN_MARGIN,
+        MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool, MHD_OPTION_END);
 }
 
 static void init_handles(struct http_server *s, int epoll_fd)
 {
     uv_poll_init(s->loop, &s->epoll_watch, epoll_fd);
     uv_timer_init(s->loop, &s->timer);
-    uv_timer_init(s->loop, &s->keepalive);
+    uv_timer_init(s->loop, &s->tick);
     uv_timer_init(s->loop, &s->watch_tick);
-    s->epoll_watch.data = s->timer.data = s->keepalive.data = s;
+    s->epoll_watch.data = s->timer.data = s->tick.data = s;
     s->watch_tick.data = s;
     s->open_handles = 4;
     uv_poll_start(&s->epoll_watch, UV_READABLE, on_epoll);
-    if (s->opts.keepalive_ms > 0) {
-        uint64_t tick =
-            s->opts.keepalive_ms < 1000 ? s->opts.keepalive_ms : 1000;
-        uv_timer_start(&s->keepalive, on_keepalive, tick, tick);
-    }
+    uint64_t tick = s->opts.keepalive_ms > 0 && s->opts.keepalive_ms < 1000
+                        ? s->opts.keepalive_ms
+                        : 1000;
+    uv_timer_start(&s->tick, on_tick, tick, tick);
 }
 
 int http_start(struct http_server **out, uv_loop_t *loop,
@@ -923,7 +1057,7 @@ void http_stop(struct http_server *s, void (*done)(void *arg), void *arg)
     MHD_run(s->daemon);
     uv_close((uv_handle_t *)&s->epoll_watch, on_closed);
     uv_close((uv_handle_t *)&s->timer, on_closed);
-    uv_close((uv_handle_t *)&s->keepalive, on_closed);
+    uv_close((uv_handle_t *)&s->tick, on_closed);
     uv_close((uv_handle_t *)&s->watch_tick, on_closed);
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include <uv.h>
 
@@ -15,12 +17,12 @@
 #include "mcpgw/health.h"
 #include "mcpgw/http.h"
 #include "mcpgw/log.h"
+#include "mcpgw/reaper.h"
 #include "mcpgw/streamable.h"
 
 #define MAX_ROUTES     (CONFIG_MAX_LIST + 4)
 #define DRAIN_POLL_MS  50
 #define FLUSH_GRACE_MS 1000 /* after failing the rest, to send the errors */
-#define IDLE_TIMEOUT_S 30
 
 enum phase {
     PHASE_RUNNING = 0,
@@ -54,6 +56,8 @@ static void on_handle_closed(uv_handle_t *h)
 
 static void on_http_stopped(void *arg)
 {
+    reaper_kill_orphans();
+    reaper_stop();
     uv_close((uv_handle_t *)&gw.sigterm, on_handle_closed);
     uv_close((uv_handle_t *)&gw.sigint, on_handle_closed);
     uv_close((uv_handle_t *)&gw.sighup, on_handle_closed);
@@ -119,8 +123,13 @@ static void begin_shutdown(const char *why)
 
 static void on_signal(uv_signal_t *s, int signum)
 {
+    char err[256];
+
     if (signum == SIGHUP) {
-        log_info("main", "SIGHUP: nothing to reload");
+        if (gate_load_tokens(&gw.gate, &gw.cfg, err, sizeof(err)) < 0)
+            log_error("main", "SIGHUP: %s; the tokens in force are kept", err);
+        else
+            log_info("main", "SIGHUP: %zu tokens in force", gw.gate.tokens.n);
         return;
     }
     begin_shutdown(signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -149,7 +158,9 @@ static int start_http(struct gateway *g)
         .host = g->cfg.host,
         .port = g->cfg.port,
         .max_connections = g->cfg.max_connections,
-        .idle_timeout_s = IDLE_TIMEOUT_S,
+        .idle_timeout_ms = g->cfg.idle_timeout,
+        .header_timeout_ms = g->cfg.header_timeout,
+        .max_header_size = g->cfg.max_header_size,
         .max_body = g->cfg.max_body,
         .max_stream_buffer = g->cfg.max_sse_buffer,
         .keepalive_ms = g->cfg.keepalive,
@@ -171,6 +182,20 @@ static void start_signals(struct gateway *g)
     uv_timer_init(g->loop, &g->drain_poll);
 }
 
+/*
+ * --parent-death: the kernel sends SIGTERM when the parent goes, which
+ * starts the usual shutdown. A parent already gone by now is checked by
+ * hand, since the signal would never come.
+ */
+static bool parent_gone(struct gateway *g, pid_t parent)
+{
+    if (!g->cfg.parent_death)
+        return false;
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+        fatal("main", "--parent-death: %s", strerror(errno));
+    return getppid() != parent;
+}
+
 /* Parses the command line; exits for --help, --version and errors. */
 static void configure(struct gateway *g, int argc, char **argv)
 {
@@ -189,7 +214,18 @@ static void configure(struct gateway *g, int argc, char **argv)
         printf("mcpgw %s\n", MCPGW_VERSION);
         exit(0);
     }
-    if (!guard_is_loopback_addr(g->cfg.host) && g->cfg.auth_tokens.n == 0 &&
+}
+
+/* The gate reads token files, so the token check comes after it. */
+static void open_gate(struct gateway *g)
+{
+    char err[256] = "";
+
+    if (gate_init(&g->gate, &g->cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "mcpgw: %s\n", err[0] ? err : "out of memory");
+        exit(2);
+    }
+    if (!guard_is_loopback_addr(g->cfg.host) && g->gate.tokens.n == 0 &&
         !g->cfg.allow_unauthenticated) {
         fprintf(stderr,
                 "mcpgw: --host %s is not a loopback address: give "
@@ -202,25 +238,33 @@ static void configure(struct gateway *g, int argc, char **argv)
 int main(int argc, char **argv)
 {
     struct gateway *g = &gw;
+    pid_t parent = getppid();
 
     configure(g, argc, argv);
+    open_gate(g);
     log_init(g->cfg.log_level, g->cfg.log_format);
     /* A child that dies mid-write must cost an error, not the gateway. */
     signal(SIGPIPE, SIG_IGN);
     g->loop = uv_default_loop();
+    /* Signals are caught from here on and handled once the loop runs. */
+    start_signals(g);
+    bool orphaned = parent_gone(g, parent);
 
-    if (gate_init(&g->gate, &g->cfg) < 0 ||
-        backend_start(&g->backend, g->loop, &g->cfg) < 0)
+    if (reaper_start(g->loop) < 0)
+        log_warn("main", "cannot become the child subreaper: %s",
+                 strerror(errno));
+    if (backend_start(&g->backend, g->loop, &g->cfg) < 0)
         fatal("main", "out of memory");
     if (start_http(g) < 0) {
-        backend_stop(&g->backend, NULL, NULL);
+        backend_stop(&g->backend, on_http_stopped, NULL);
         uv_run(g->loop, UV_RUN_DEFAULT);
         return 1;
     }
-    start_signals(g);
     log_info("main", "mcpgw %s listening on http://%s%s%s", MCPGW_VERSION,
              http_bound(g->http), g->cfg.streamable_path,
              g->gate.tokens.n ? " (bearer token required)" : "");
+    if (orphaned)
+        begin_shutdown("parent gone");
 
     uv_run(g->loop, UV_RUN_DEFAULT);
     gate_free(&g->gate);

@@ -11,9 +11,8 @@
 #include "mcpgw/log.h"
 #include "mcpgw/sse.h"
 
-#define BODY_MAX_DEPTH 128
-#define BATCH_MAX      100
-#define BATCH_VERSION  "2025-03-26" /* the only version with batches */
+#define BATCH_MAX     100
+#define BATCH_VERSION "2025-03-26" /* the only version with batches */
 
 /* One call of an exchange, answered by the child or the gateway. */
 struct call {
@@ -274,13 +273,21 @@ static int classify_all(struct http_req *r, struct parsed *p)
     return 0;
 }
 
-static int parse_body(struct http_req *r, struct parsed *p)
+static int parse_body(struct http_req *r, struct parsed *p, unsigned max_depth)
 {
     const struct gw_buf *body = http_body(r);
 
     p->doc = body->data ? body->data : "";
     p->msgs = &p->one;
-    if (json_validate(p->doc, body->len, BODY_MAX_DEPTH, &p->root) < 0)
+    char msg[80];
+    int rc = json_validate(p->doc, body->len, max_depth, &p->root);
+
+    if (rc == -JSON_EDEPTH) {
+        snprintf(msg, sizeof(msg),
+                 "Parse error: JSON nested deeper than %u levels", max_depth);
+        return invalid(r, RPC_PARSE_ERROR, msg);
+    }
+    if (rc < 0)
         return invalid(r, RPC_PARSE_ERROR, "Parse error: Invalid JSON");
     p->batch = p->root.type == JSON_ARRAY;
     if (p->batch && check_batch(r, p) < 0)
@@ -418,7 +425,7 @@ void streamable_handle(struct http_req *r, void *arg)
 
     if (!check_headers(sm, r))
         return;
-    if (parse_body(r, &p) == 0) {
+    if (parse_body(r, &p, sm->cfg->max_json_depth) == 0) {
         if (p.batch)
             http_note_rpc(r, "batch");
         else

@@ -40,13 +40,17 @@ struct gw_config {
     char *streamable_path;  /* --streamableHttpPath; owned, default /mcp */
     struct config_list health_paths; /* --healthEndpoint, repeatable */
     bool json_response;              /* --json-response: JSON bodies, not SSE */
+    struct config_list cors;         /* --cors: "*", exact origins, or /regex/;
+                                        empty: no CORS */
 
     /* Who may call. */
-    struct config_list auth_tokens;     /* --auth-token, MCPGW_AUTH_TOKEN,
-                                           ACCESS_TOKEN; secrets */
-    bool allow_unauthenticated;         /* --allow-unauthenticated */
-    struct config_list allowed_hosts;   /* --allowed-hosts, comma lists */
-    struct config_list allowed_origins; /* --allowed-origins, comma lists */
+    struct config_list auth_tokens;      /* --auth-token, MCPGW_AUTH_TOKEN,
+                                            ACCESS_TOKEN; secrets */
+    bool allow_unauthenticated;          /* --allow-unauthenticated */
+    struct config_list auth_token_files; /* --auth-token-file: one token a
+                                            line, read again on SIGHUP */
+    struct config_list allowed_hosts;    /* --allowed-hosts, comma lists */
+    struct config_list allowed_origins;  /* --allowed-origins, comma lists */
 
     /* Logging. */
     enum log_level log_level;   /* --logLevel debug|info|none (+warn|error) */
@@ -59,12 +63,20 @@ struct gw_config {
     size_t max_sse_buffer;     /* --max-sse-buffer, default 8 MiB */
     unsigned max_inflight;     /* --max-inflight per child, default 1024 */
     unsigned max_connections;  /* --max-connections, default 1024 */
+    size_t max_header_size;    /* --max-header-size, default 16 KiB */
+    unsigned max_json_depth;   /* --max-json-depth of bodies, default 64 */
     uint64_t request_timeout;  /* --request-timeout, default 300000 */
     uint64_t ready_timeout;    /* --ready-timeout: how long a request waits
                                   for the child to be ready, default 60000 */
     uint64_t shutdown_timeout; /* --shutdown-timeout, default 10000 */
     uint64_t kill_grace;       /* --kill-grace: TERM to KILL, default 5000 */
     uint64_t keepalive;        /* --sse-keepalive, default 15000 */
+    uint64_t idle_timeout;     /* --idle-timeout of a connection, 30000 */
+    uint64_t header_timeout;   /* --header-timeout: a request's headers must
+                                  be in by then, default 10000 */
+
+    /* Process. */
+    bool parent_death; /* --parent-death: exit with the parent */
 };
 
 /*

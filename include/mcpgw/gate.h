@@ -1,27 +1,41 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The door of every MCP endpoint: the Host and Origin checks against DNS
- * rebinding, then the bearer token. A refused request is answered here
- * (403 or 401, with a JSON-RPC error body).
+ * rebinding, CORS, then the bearer token. A refused request is answered
+ * here (403 or 401, with a JSON-RPC error body), and so is a preflight.
  */
 #ifndef MCPGW_GATE_H
 #define MCPGW_GATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "mcpgw/config.h"
+#include "mcpgw/cors.h"
 #include "mcpgw/guard.h"
 #include "mcpgw/http.h"
 
 struct gate {
     struct guard_tokens tokens; /* owned digests */
     struct guard_policy policy; /* lists borrowed from the config */
+    struct cors cors;
 };
 
-/* Builds the gate from cfg. Returns 0 or -ENOMEM. */
-int gate_init(struct gate *g, const struct gw_config *cfg);
+/*
+ * Builds the gate from cfg, reading the token files. Returns 0, or a
+ * negative errno with one line in err (which never holds a token).
+ */
+int gate_init(struct gate *g, const struct gw_config *cfg, char *err,
+              size_t errlen);
 
-/* Frees the digests. */
+/*
+ * Reads the tokens again (--auth-token and the token files), for SIGHUP.
+ * On any error the old set stays and err says why. Open connections and
+ * calls in flight are not touched.
+ */
+int gate_load_tokens(struct gate *g, const struct gw_config *cfg, char *err,
+                     size_t errlen);
+
 void gate_free(struct gate *g);
 
 /* True when r may go on; otherwise r has been answered. */

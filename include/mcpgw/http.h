@@ -34,12 +34,15 @@ struct http_route {
 struct http_options {
     const char *host; /* numeric address or a resolvable name */
     uint16_t port;
-    unsigned max_connections;  /* beyond it new connections are refused */
-    unsigned idle_timeout_s;   /* idle or trickling connections end */
-    size_t max_body;           /* larger bodies get 413 */
-    size_t max_stream_buffer;  /* unsent stream bytes before it is cut */
-    uint64_t keepalive_ms;     /* stream comment interval; 0 = none */
-    http_handler_fn not_found; /* for paths with no route */
+    unsigned max_connections;   /* beyond it requests get 503, and past a
+                                   margin connections are refused */
+    uint64_t idle_timeout_ms;   /* a connection waiting for a request line */
+    uint64_t header_timeout_ms; /* from request line to the end of headers */
+    size_t max_header_size;     /* larger request headers get 431 */
+    size_t max_body;            /* larger bodies get 413 */
+    size_t max_stream_buffer;   /* unsent stream bytes before it is cut */
+    uint64_t keepalive_ms;      /* stream comment interval; 0 = none */
+    http_handler_fn not_found;  /* for paths with no route */
     void *not_found_arg;
 };
 

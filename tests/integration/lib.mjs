@@ -98,7 +98,7 @@ export function everythingCmd() {
 
 // Environment for a gateway: the test runner's, minus anything that could
 // change the gateway's behaviour behind a test's back.
-function gatewayEnv(extra = {}) {
+export function gatewayEnv(extra = {}) {
   const env = { ...process.env };
   for (const k of Object.keys(env)) {
     if (k.startsWith('MCPGW_') || k === 'ACCESS_TOKEN' || k.startsWith('NODE_TEST')) {
@@ -128,8 +128,11 @@ process.on('exit', () => {
   }
 });
 
-function spawnGateway(args, env) {
-  const proc = spawn(MCPGW_BIN, args, {
+function spawnGateway(args, env, wrap = null) {
+  const [cmd, argv] = wrap && wrap.length
+    ? [wrap[0], [...wrap.slice(1), MCPGW_BIN, ...args]]
+    : [MCPGW_BIN, args];
+  const proc = spawn(cmd, argv, {
     env: gatewayEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -178,7 +181,11 @@ function spawnGateway(args, env) {
  *
  * opts: env (added to the gateway's environment), readyz (default true),
  * timeoutMs (start-up budget, default 15000), t (a node:test context: the
- * gateway is killed in t.after).
+ * gateway is killed in t.after), wrap (a command the gateway runs under,
+ * e.g. ['unshare', '--pid', '--fork']: proc and pid are then the wrapper's).
+ *
+ * args may also be a function of the port returning the whole argv: no
+ * `--port PORT` is put in front then (for flag-order tests).
  *
  * Returns { url, base, port, proc, pid, log(), waitForLog(re, ms),
  *           stop(signal) -> {code, signal}, kill(), exited }.
@@ -188,11 +195,12 @@ function spawnGateway(args, env) {
  * gateway fails on a memory error even when nothing else noticed.
  */
 export async function startGateway(args = [], opts = {}) {
-  const { env = {}, readyz = true, timeoutMs = 15000, t } = opts;
+  const { env = {}, readyz = true, timeoutMs = 15000, t, wrap = null } = opts;
   let lastErr;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const g = spawnGateway(['--port', String(port), ...args], env);
+    const argv = typeof args === 'function' ? args(port) : ['--port', String(port), ...args];
+    const g = spawnGateway(argv, env, wrap);
     const base = `http://127.0.0.1:${port}`;
     const gw = {
       url: `${base}/mcp`,
@@ -228,7 +236,7 @@ export async function startGateway(args = [], opts = {}) {
       await killGateway(gw, { check: false });
       lastErr = new Error(
         `mcpgw did not start (${e.message}); exit=${JSON.stringify(info)}\n` +
-        `argv: ${MCPGW_BIN} --port ${port} ${args.join(' ')}\n--- log ---\n${g.log()}`);
+        `argv: ${MCPGW_BIN} ${argv.join(' ')}\n--- log ---\n${g.log()}`);
       // Someone else took the port between our probe and the bind: retry.
       if (info && /in use|EADDRINUSE|bind/i.test(g.log())) continue;
       throw lastErr;
@@ -424,7 +432,7 @@ export async function rawPost(url, body, headers, opts = {}) {
  * written one by one with Transfer-Encoding: chunked.
  * Returns { status, headers (lower-case object), text }.
  */
-export function httpRequest(url, { method = 'GET', headers = {}, body, chunks, timeoutMs = 15000 } = {}) {
+export function httpRequest(url, { method = 'GET', headers = {}, body, chunks, timeoutMs = 15000, agent } = {}) {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const req = http.request({
@@ -435,6 +443,7 @@ export function httpRequest(url, { method = 'GET', headers = {}, body, chunks, t
       headers,
       setHost: !Object.keys(headers).some((k) => k.toLowerCase() === 'host'),
       timeout: timeoutMs,
+      ...(agent !== undefined ? { agent } : {}),
     }, (res) => {
       const parts = [];
       const finish = () => resolve({
@@ -654,4 +663,269 @@ export function descendantPids(pid) {
 /** How many live processes are in pid's tree below pid. */
 export function descendants(pid) {
   return descendantPids(pid).length;
+}
+
+// ------------------------------------------------- guard-rail helpers
+
+/** GET base+path through fetch; the status, or 0 when it failed. */
+export async function getStatus(url, timeoutMs = 2000) {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    await r.arrayBuffer();
+    return r.status;
+  } catch {
+    return 0;
+  }
+}
+
+/** GET /readyz of gw over a connection of its own (none is kept open). */
+export async function readyzStatus(gw, timeoutMs = 2000) {
+  try {
+    const r = await httpRequest(`${gw.base}/readyz`, { agent: false, timeoutMs });
+    return r.status;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * tools/call over node:http without keep-alive (agent: false, so the
+ * connection is closed after the answer and holds no descriptor in the
+ * gateway). Returns { res: {status, headers, text}, messages, response, id }.
+ */
+export async function callToolOnce(url, name, args = {}, opts = {}) {
+  const msg = toolCall(name, args, opts);
+  const res = await httpRequest(url, {
+    method: 'POST',
+    headers: mcpHeaders(opts.headers ?? {}),
+    body: JSON.stringify(msg),
+    timeoutMs: opts.timeoutMs ?? 15000,
+    agent: false,
+  });
+  let messages = [];
+  try {
+    messages = messagesOf(res);
+  } catch {
+    throw new Error(`unparsable response (HTTP ${res.status}): ${res.text.slice(0, 500)}`);
+  }
+  const response = messages.find((m) => m.id === msg.id && ('result' in m || 'error' in m));
+  return { res, messages, response, id: msg.id };
+}
+
+/** How many descriptors pid has open (/proc/pid/fd). */
+export function fdCount(pid) {
+  return fs.readdirSync(`/proc/${pid}/fd`).length;
+}
+
+// Inodes of the TCP sockets in state ESTABLISHED whose local port is port.
+function establishedInodes(port) {
+  const inodes = new Set();
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text;
+    try {
+      text = fs.readFileSync(f, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const c = line.trim().split(/\s+/);
+      if (c.length < 10) continue;
+      const local = c[1];
+      const lport = parseInt(local.slice(local.lastIndexOf(':') + 1), 16);
+      if (lport === port && c[3] === '01') inodes.add(c[9]);
+    }
+  }
+  return inodes;
+}
+
+/**
+ * pid's open descriptors, not counting the connections accepted on port
+ * that are still ESTABLISHED: an idle keep-alive socket that a client
+ * (fetch's pool) holds is the client's business, while a descriptor for
+ * a connection the peer has closed (CLOSE_WAIT), a pipe, a timer or an
+ * epoll instance is counted.
+ */
+export function serverFds(pid, port) {
+  const est = establishedInodes(port);
+  let n = 0;
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    let target;
+    try {
+      target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue; // closed while we looked
+    }
+    const m = target.match(/^socket:\[(\d+)\]$/);
+    if (m && est.has(m[1])) continue;
+    n += 1;
+  }
+  return n;
+}
+
+/** A /proc/pid/status field (VmRSS, PPid, State...) as text, or null. */
+export function procStatus(pid, field) {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = s.match(new RegExp(`^${field}:\\s*(.*)$`, 'm'));
+    return m ? m[1].trim() : null;
+  } catch {
+    return null;
+  }
+}
+
+/** VmRSS of pid in KiB. */
+export function vmRssKb(pid) {
+  const v = procStatus(pid, 'VmRSS');
+  if (v === null) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(v.split(/\s+/)[0]);
+}
+
+/** The one-letter state of pid (R, S, Z...), or null when it is gone. */
+export function procState(pid) {
+  return readStat(pid)?.state ?? null;
+}
+
+/** The command line of pid as one string ('' when unreadable). */
+export function cmdlineOf(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Opens a TCP connection to port; resolves with the socket once connected. */
+export function connectRaw(port, host = '127.0.0.1', timeoutMs = 5000) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port, host });
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`connect to ${host}:${port} timed out`));
+    }, timeoutMs);
+    s.once('connect', () => {
+      clearTimeout(timer);
+      resolve(s);
+    });
+    s.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+/**
+ * Parses buf (what a server sent) as one HTTP/1.1 response. Returns null
+ * until the head is in; then { status, reason, headers, body, complete }
+ * (complete: the body is whole by its Content-Length or chunked framing;
+ * a close-delimited body is complete only when closed is true).
+ */
+export function parseHttpResponse(buf, closed = false) {
+  const end = buf.indexOf('\r\n\r\n');
+  if (end < 0) return null;
+  const head = buf.subarray(0, end).toString('latin1').split('\r\n');
+  const m = head[0].match(/^HTTP\/1\.[01] (\d{3}) ?(.*)$/);
+  if (!m) return null;
+  const headers = {};
+  for (const line of head.slice(1)) {
+    const i = line.indexOf(':');
+    if (i < 0) continue;
+    const k = line.slice(0, i).trim().toLowerCase();
+    const v = line.slice(i + 1).trim();
+    headers[k] = k in headers ? `${headers[k]}, ${v}` : v;
+  }
+  const status = Number(m[1]);
+  let rest = buf.subarray(end + 4);
+  let complete = closed;
+  let body = rest;
+  if (status === 204 || status === 304 || (status >= 100 && status < 200)) {
+    complete = true;
+    body = Buffer.alloc(0);
+  } else if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
+    const parts = [];
+    let off = 0;
+    complete = false;
+    for (;;) {
+      const nl = rest.indexOf('\r\n', off);
+      if (nl < 0) break;
+      const size = parseInt(rest.subarray(off, nl).toString('latin1'), 16);
+      if (Number.isNaN(size)) break;
+      if (size === 0) {
+        complete = rest.indexOf('\r\n', nl + 2) >= 0;
+        break;
+      }
+      if (rest.length < nl + 2 + size + 2) break;
+      parts.push(rest.subarray(nl + 2, nl + 2 + size));
+      off = nl + 2 + size + 2;
+    }
+    body = Buffer.concat(parts);
+  } else if (headers['content-length'] !== undefined) {
+    const n = Number(headers['content-length']);
+    complete = rest.length >= n;
+    body = rest.subarray(0, n);
+  }
+  return { status, reason: m[2], headers, body: body.toString('utf8'), complete };
+}
+
+/**
+ * Writes data (string/Buffer, or an array written one piece at a time) on
+ * a new connection to port and reads the answer: resolves when a whole
+ * response is in (or the server closes, or timeoutMs passes) with
+ * { status, headers, text, closed, complete, raw, socket }. The socket is
+ * destroyed unless keepOpen.
+ */
+export function rawHttp(port, data, { timeoutMs = 5000, keepOpen = false, host = '127.0.0.1' } = {}) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port, host });
+    const got = [];
+    let closed = false;
+    let settled = false;
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      const raw = Buffer.concat(got);
+      const r = parseHttpResponse(raw, closed);
+      if (!keepOpen || closed) s.destroy();
+      resolve({
+        status: r?.status ?? 0,
+        headers: r?.headers ?? {},
+        text: r?.body ?? '',
+        complete: r?.complete ?? false,
+        closed,
+        raw: raw.toString('latin1'),
+        socket: s,
+      });
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    s.on('data', (d) => {
+      got.push(d);
+      const r = parseHttpResponse(Buffer.concat(got), false);
+      if (r?.complete) finish();
+    });
+    s.on('error', () => {}); // a reset after the answer is fine
+    s.on('close', () => {
+      closed = true;
+      finish();
+    });
+    s.once('connect', () => {
+      const pieces = Array.isArray(data) ? data : [data];
+      for (const p of pieces) s.write(p);
+    });
+    s.once('error', (e) => {
+      if (!got.length && !settled) {
+        settled = true;
+        clearTimeout(timer);
+        reject(e);
+      }
+    });
+  });
+}
+
+/** A raw HTTP/1.1 POST of body to path with mcpHeaders() (plus extra). */
+export function rawPostText(port, path, body, extra = {}) {
+  const b = Buffer.isBuffer(body) ? body : Buffer.from(body);
+  const h = { host: `127.0.0.1:${port}`, ...mcpHeaders(), 'content-length': String(b.length), ...extra };
+  const head = `POST ${path} HTTP/1.1\r\n` +
+    Object.entries(h).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n';
+  return Buffer.concat([Buffer.from(head, 'latin1'), b]);
 }

@@ -302,9 +302,9 @@ static void test_transport(void)
 static void test_not_supported(void)
 {
     static const char *const flags[] = {
-        "--sse",         "--streamableHttp", "--baseUrl", "--ssePath",
-        "--messagePath", "--cors",           "--header",  "--oauth2Bearer",
-        "--stateful",    "--sessionTimeout",
+        "--sse",          "--streamableHttp", "--baseUrl",
+        "--ssePath",      "--messagePath",    "--header",
+        "--oauth2Bearer", "--stateful",       "--sessionTimeout",
     };
     char want[80];
 
@@ -313,14 +313,57 @@ static void test_not_supported(void)
         is_err(P("--stdio", "a", flags[i], "x"), want, "not supported yet");
         is_err(P("--stdio", "a", flags[i]), want, "bare: not supported yet");
     }
-    is_err(P("--stdio", "a", "--cors", "http://a", "http://b"),
-           "--cors: not supported yet", "cors with values");
-    is_err(P("--stdio", "a", "--cors=*"), "--cors: not supported yet",
-           "cors with =");
     is_err(P("--stdio", "a", "--base-url", "http://x"),
            "--base-url: not supported yet", "kebab spelling");
     is_err(P("--stdio", "a", "--session-timeout=5"),
            "--session-timeout: not supported yet", "kebab with =");
+}
+
+/* Supergateway's --cors: bare is "*", values run up to the next flag. */
+static void test_cors(void)
+{
+    is_int(P("--stdio", "a", "--cors"), 0, "bare --cors last");
+    is_int(cfg.cors.n, 1, "bare --cors: one value");
+    is_str(cfg.cors.v[0], "*", "bare --cors means *");
+    is_int(P("--cors", "--stdio", "a"), 0, "bare --cors before a flag");
+    is_str(cfg.cors.v[0], "*", "bare --cors before a flag means *");
+    is_str(cfg.stdio_cmd, "a", "the next flag still parses");
+    is_int(P("--stdio", "a", "--cors", "http://a.example", "/^https?:/",
+             "--port", "9"),
+           0, "--cors with two values then a flag");
+    is_int(cfg.cors.n, 2, "two values");
+    is_str(cfg.cors.v[0], "http://a.example", "first value");
+    is_str(cfg.cors.v[1], "/^https?:/", "regex value");
+    is_int(cfg.port, 9, "the flag after the values");
+    is_int(P("--stdio", "a", "--cors=*"), 0, "--cors=*");
+    is_str(cfg.cors.v[0], "*", "--cors=* value");
+    is_err(P("--stdio", "a", "--cors", "not an origin"),
+           "--cors: invalid origin 'not an origin' (want scheme://host[:port])",
+           "bad cors value");
+}
+
+static void test_limits3(void)
+{
+    is_int(P("--stdio", "a"), 0, "issue-3 defaults");
+    is_int(cfg.max_header_size, 16 * 1024, "default header size");
+    is_int(cfg.max_json_depth, 64, "default json depth");
+    is_int(cfg.idle_timeout, 30000, "default idle timeout");
+    is_int(cfg.header_timeout, 10000, "default header timeout");
+    is_int(cfg.parent_death, 0, "parent death off");
+    is_int(P("--stdio", "a", "--max-header-size", "32K", "--max-json-depth",
+             "10", "--idle-timeout", "5s", "--header-timeout=2s",
+             "--parent-death", "--auth-token-file", "/t1",
+             "--authTokenFile=/t2"),
+           0, "issue-3 flags");
+    is_int(cfg.max_header_size, 32 * 1024, "header size");
+    is_int(cfg.max_json_depth, 10, "json depth");
+    is_int(cfg.idle_timeout, 5000, "idle timeout");
+    is_int(cfg.header_timeout, 2000, "header timeout");
+    is_int(cfg.parent_death, 1, "parent death");
+    is_int(cfg.auth_token_files.n, 2, "two token files");
+    is_str(cfg.auth_token_files.v[1], "/t2", "camelCase token file");
+    is_err(P("--stdio", "a", "--max-json-depth", "0"),
+           "--max-json-depth: out of range '0'", "depth 0 refused");
 }
 
 static void test_env(void)
@@ -372,9 +415,9 @@ static void test_env(void)
     is_int(PE(e3, "--stdio", "a"), 0, "empty env values are ignored");
     is_int(cfg.port, 8000, "empty env: default port");
     is_str(cfg.host, "127.0.0.1", "empty env: default host");
-    char *e4[] = {"MCPGW_CORS=*", NULL};
-    is_err(PE(e4, "--stdio", "a"), "MCPGW_CORS: not supported yet",
-           "env flag not supported yet");
+    char *e4[] = {"MCPGW_CORS=http://a.example,/^x$/", NULL};
+    is_int(PE(e4, "--stdio", "a"), 0, "MCPGW_CORS is a comma list");
+    is_int(cfg.cors.n, 2, "MCPGW_CORS: two values");
     char *e5[] = {"MCPGW_OUTPUT_TRANSPORT=sse", NULL};
     is_err(PE(e5, "--stdio", "a"),
            "MCPGW_OUTPUT_TRANSPORT sse: not supported yet",
@@ -613,6 +656,8 @@ int main(void)
     test_transport();
     test_not_supported();
     test_env();
+    test_cors();
+    test_limits3();
     test_tokens();
     test_secret();
     test_help();
