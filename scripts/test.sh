@@ -12,7 +12,7 @@ as_root() {
 export DEBIAN_FRONTEND=noninteractive
 MCPGW_CMAKE_FLAGS="-DMCPGW_WERROR=ON" sh scripts/setup.sh
 as_root apt-get install -y -qq --no-install-recommends clang-format \
-    >/dev/null
+    valgrind >/dev/null
 
 # The SDK client and the MCP servers the tests run, pinned by the lock.
 npm ci --no-audit --no-fund --loglevel=error
@@ -22,6 +22,10 @@ clang-format --dry-run --Werror src/*.c include/mcpgw/*.h tests/unit/*.c
 
 echo "== tests"
 ctest --test-dir build --output-on-failure --timeout 300
+
+echo "== integration tests with the gateway under valgrind memcheck"
+MCPGW_BIN="$(pwd)/tests/valgrind/mcpgw.sh" \
+    node --test --test-concurrency=2 tests/integration/
 
 echo "== tests under AddressSanitizer and UBSan"
 cmake -S . -B build-asan -DMCPGW_WERROR=ON -DMCPGW_SANITIZE=ON \
