@@ -272,14 +272,18 @@ static void on_frame(void *ctx, const char *p, size_t len)
     }
     if (router_route(&b->router, p, &m))
         return;
+    if (b->mode == BACKEND_SESSION && m.kind != RPC_RESPONSE) {
+        b->events->on_message(b->owner, p, &m);
+        return;
+    }
     if (m.kind == RPC_REQUEST) {
         answer_server_request(b, p, &m);
         return;
     }
 
     /* XXX: notifications that name no request (logging, list changes)
-     * are dropped on a shared child; the GET stream and the child pool
-     * of the sessions issue (#5) give them a destination. */
+     * are dropped on a shared child: it has no one client to give them
+     * to. The child pool of issue #5 gives them a destination. */
     b->stats.unrouted++;
     log_debug("backend", "dropped %s from the child: no caller",
               m.kind == RPC_RESPONSE ? "a late response" : m.method);
@@ -414,6 +418,13 @@ static void on_child_exit(void *ctx, int64_t status, int sig)
         finish_stop(b);
         return;
     }
+    if (b->mode == BACKEND_SESSION) {
+        /* A session's child is not replaced: its client must start a new
+         * session, which it does on the 404 that follows. */
+        b->state = BACKEND_BACKOFF;
+        b->events->on_exit(b->owner);
+        return;
+    }
     schedule_restart(b);
 }
 
@@ -435,7 +446,18 @@ static void start_child(struct backend *b)
     b->started_once = true;
     b->state = BACKEND_STARTING;
     if (child_start(&b->child, b->loop, &o, &child_ops, b) < 0) {
+        if (b->mode == BACKEND_SESSION) {
+            b->state = BACKEND_BACKOFF;
+            b->events->on_exit(b->owner);
+            return;
+        }
         schedule_restart(b);
+        return;
+    }
+    if (b->mode == BACKEND_SESSION) {
+        /* The client's initialize is the first thing the child reads; its
+         * stdin pipe holds calls until it does. */
+        b->state = BACKEND_READY;
         return;
     }
     send_initialize(b);
@@ -467,8 +489,8 @@ static void on_sweep(uv_timer_t *t)
 
 /* --- public ---------------------------------------------------------- */
 
-int backend_start(struct backend *b, uv_loop_t *loop,
-                  const struct gw_config *cfg)
+static int setup(struct backend *b, uv_loop_t *loop,
+                 const struct gw_config *cfg)
 {
     memset(b, 0, sizeof(*b));
     b->loop = loop;
@@ -482,8 +504,85 @@ int backend_start(struct backend *b, uv_loop_t *loop,
     b->restart_timer.data = b->sweep_timer.data = b;
     b->open_timers = 2;
     uv_timer_start(&b->sweep_timer, on_sweep, SWEEP_MS, SWEEP_MS);
+    return 0;
+}
+
+int backend_start(struct backend *b, uv_loop_t *loop,
+                  const struct gw_config *cfg)
+{
+    int rc = setup(b, loop, cfg);
+
+    if (rc == 0)
+        start_child(b);
+    return rc;
+}
+
+int backend_start_session(struct backend *b, uv_loop_t *loop,
+                          const struct gw_config *cfg,
+                          const struct backend_events *events, void *owner)
+{
+    int rc = setup(b, loop, cfg);
+
+    if (rc < 0)
+        return rc;
+    b->mode = BACKEND_SESSION;
+    b->events = events;
+    b->owner = owner;
     start_child(b);
     return 0;
+}
+
+/* The call whose caller id is the text of span id, if one is in flight. */
+static struct rt_entry *find_by_caller_id(struct backend *b, const char *doc,
+                                          struct json_span id)
+{
+    for (struct rt_entry *e = b->router.oldest; e; e = e->next)
+        if (e->caller_id_len == id.len &&
+            memcmp(e->caller_id, doc + id.off, id.len) == 0)
+            return e;
+    return NULL;
+}
+
+/* A client's cancellation names its own id; the child knows ours. */
+static int forward_cancel(struct backend *b, const char *doc,
+                          const struct rpc_msg *m, struct gw_buf *out)
+{
+    struct json_span rid;
+    struct rt_entry *e = NULL;
+    char id[24];
+
+    if (m->params.type == JSON_OBJECT &&
+        json_member(doc, m->params, "requestId", &rid) == 1)
+        e = find_by_caller_id(b, doc, rid);
+    if (e == NULL || e->state != RT_SENT)
+        return 0; /* nothing of ours to cancel: the child need not know */
+    int n = snprintf(id, sizeof(id), "%" PRIu64, e->id);
+    struct rpc_edit edit = {rid, id, (size_t)n};
+    int rc = rpc_splice(out, doc, m->root, &edit, 1);
+    /* The stream that waits for it is closed with an answer now; a late
+     * reply from the child finds no entry and is dropped. */
+    router_fail(&b->router, e, RT_OK, RPC_CONNECTION_CLOSED,
+                "Request cancelled");
+    return rc < 0 ? -ENOMEM : 1;
+}
+
+int backend_forward(struct backend *b, const char *doc, const struct rpc_msg *m)
+{
+    struct gw_buf out = {0};
+    int rc;
+
+    if (b->child.state != CHILD_RUNNING)
+        return -EPIPE;
+    if (child_congested(&b->child))
+        return -ENOBUFS;
+    if (strcmp(m->method, "notifications/cancelled") == 0)
+        rc = forward_cancel(b, doc, m, &out);
+    else
+        rc = buf_append(&out, doc + m->root.off, m->root.len) < 0 ? -ENOMEM : 1;
+    if (rc > 0)
+        rc = send_msg(b, &out);
+    buf_free(&out);
+    return rc < 0 ? rc : 0;
 }
 
 static const char *requested_version(const char *doc, const struct rpc_msg *m,
@@ -543,7 +642,7 @@ int backend_call(struct backend *b, const char *doc, const struct rpc_msg *m,
     if (b->state == BACKEND_READY && child_congested(&b->child))
         return -ENOBUFS;
     b->stats.calls++;
-    if (strcmp(m->method, "initialize") == 0)
+    if (b->mode == BACKEND_SHARED && strcmp(m->method, "initialize") == 0)
         return call_initialize(b, doc, m, ops, owner, slot, now, entry);
 
     bool ready = b->state == BACKEND_READY;

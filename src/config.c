@@ -216,6 +216,17 @@ static int set_ms(struct parser *ps, const struct opt *o, const char *val)
 }
 
 /* NULL is the bare flag. */
+/* Supergateway refuses a session timeout of 0; so do we. */
+static int set_positive_ms(struct parser *ps, const struct opt *o,
+                           const char *val)
+{
+    int rc = set_ms(ps, o, val);
+
+    if (rc == 0 && *(uint64_t *)field(ps, o) == 0)
+        return fail_value(ps, "must be positive", val, "");
+    return rc;
+}
+
 static int set_bool(struct parser *ps, const struct opt *o, const char *val)
 {
     bool *b = field(ps, o);
@@ -466,9 +477,12 @@ static const struct opt opts[] = {
     {"cors", ARG_ARRAY, set_list, OFF(cors), "MCPGW_CORS", check_cors, 0},
     {"header", ARG_NONE, set_later, 0, "MCPGW_HEADER", NULL, 0},
     {"oauth2-bearer", ARG_NONE, set_later, 0, "MCPGW_OAUTH2_BEARER", NULL, 0},
-    {"stateful", ARG_NONE, set_later, 0, "MCPGW_STATEFUL", NULL, 0},
-    {"session-timeout", ARG_NONE, set_later, 0, "MCPGW_SESSION_TIMEOUT", NULL,
+    {"stateful", ARG_BOOL, set_bool, OFF(stateful), "MCPGW_STATEFUL", NULL,
      0},
+    {"session-timeout", ARG_VALUE, set_positive_ms, OFF(session_timeout),
+     "MCPGW_SESSION_TIMEOUT", NULL, 0},
+    {"max-sessions", ARG_VALUE, set_count, OFF(max_sessions),
+     "MCPGW_MAX_SESSIONS", NULL, 0},
 
     /* mcpgw's own. */
     {"host", ARG_VALUE, set_str, OFF(host), "MCPGW_HOST", NULL, 0},
@@ -539,11 +553,12 @@ static const char usage[] =
     "  --protocolVersion V        version for the gateway's own initialize\n"
     "                             (2025-11-25)\n"
     "  --logLevel L               debug, info, warn, error or none (info)\n"
+    "  --stateful                 a child per session (Mcp-Session-Id)\n"
+    "  --sessionTimeout TIME      end a session idle this long (30m)\n"
     "  --cors [ORIGIN...]         allow browsers: bare or * for any origin,\n"
     "                             else exact origins or /regex/ (POSIX ERE)\n"
     "  Not supported yet: --sse, --streamableHttp, --baseUrl, --ssePath,\n"
-    "  --messagePath, --header, --oauth2Bearer, --stateful,\n"
-    "  --sessionTimeout.\n"
+    "  --messagePath, --header, --oauth2Bearer.\n"
     "\n"
     "Listening:\n"
     "  --host ADDR                address to bind (127.0.0.1)\n"
@@ -566,6 +581,7 @@ static const char usage[] =
     "  --max-sse-buffer SIZE      bytes queued for one SSE client (8M)\n"
     "  --max-inflight N           requests in flight per server (1024)\n"
     "  --max-connections N        open HTTP connections (1024)\n"
+    "  --max-sessions N           live sessions with --stateful (100)\n"
     "  --max-header-size SIZE     request headers, larger get 431 (16K)\n"
     "  --max-json-depth N         nesting of request bodies (64)\n"
     "  --header-timeout TIME      from request line to end of headers (10s)\n"
@@ -782,6 +798,8 @@ static int set_defaults(struct gw_config *cfg)
         .max_json_depth = 64,
         .idle_timeout = 30000,
         .header_timeout = 10000,
+        .session_timeout = 30 * 60 * 1000,
+        .max_sessions = 100,
     };
     cfg->protocol_version = strdup("2025-11-25");
     cfg->host = strdup("127.0.0.1");

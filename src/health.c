@@ -35,7 +35,7 @@ void health_ready(struct http_req *r, void *arg)
 
     if (!is_get(r))
         return;
-    if (backend_ready(b))
+    if (b == NULL || backend_ready(b))
         json(r, 200, "{\"status\":\"ready\"}");
     else
         json(r, 503, "{\"status\":\"starting\"}");

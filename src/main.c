@@ -18,6 +18,7 @@
 #include "mcpgw/http.h"
 #include "mcpgw/log.h"
 #include "mcpgw/reaper.h"
+#include "mcpgw/session.h"
 #include "mcpgw/streamable.h"
 
 #define MAX_ROUTES     (CONFIG_MAX_LIST + 4)
@@ -36,7 +37,8 @@ struct gateway {
     uv_loop_t *loop;
     struct gw_config cfg;
     struct gate gate;
-    struct backend backend;
+    struct backend backend;        /* the shared child, unless stateful */
+    struct session_table sessions; /* --stateful: a child per session */
     struct streamable streamable;
     struct http_server *http;
     struct http_route routes[MAX_ROUTES];
@@ -83,7 +85,10 @@ static void on_backend_stopped(void *arg)
 static void stop_backend(void)
 {
     gw.phase = PHASE_STOPPING;
-    backend_stop(&gw.backend, on_backend_stopped, NULL);
+    if (gw.cfg.stateful)
+        session_table_stop(&gw.sessions, on_backend_stopped, NULL);
+    else
+        backend_stop(&gw.backend, on_backend_stopped, NULL);
 }
 
 /* Moves the shutdown on when its phase is over or out of time. */
@@ -141,14 +146,23 @@ static size_t build_routes(struct gateway *g)
 {
     size_t n = 0;
 
-    g->streamable = (struct streamable){&g->cfg, &g->backend, &g->gate};
+    /* With --stateful every session has its own child: nothing shared
+     * has to be ready, so readiness is the loop's. */
+    struct backend *shared = g->cfg.stateful ? NULL : &g->backend;
+
+    g->streamable = (struct streamable){
+        .cfg = &g->cfg,
+        .backend = shared,
+        .gate = &g->gate,
+        .sessions = g->cfg.stateful ? &g->sessions : NULL,
+    };
     g->routes[n++] = (struct http_route){g->cfg.streamable_path,
                                          streamable_handle, &g->streamable};
     g->routes[n++] = (struct http_route){"/healthz", health_live, NULL};
-    g->routes[n++] = (struct http_route){"/readyz", health_ready, &g->backend};
+    g->routes[n++] = (struct http_route){"/readyz", health_ready, shared};
     for (size_t i = 0; i < g->cfg.health_paths.n; i++)
-        g->routes[n++] = (struct http_route){g->cfg.health_paths.v[i],
-                                             health_ready, &g->backend};
+        g->routes[n++] =
+            (struct http_route){g->cfg.health_paths.v[i], health_ready, shared};
     return n;
 }
 
@@ -253,10 +267,14 @@ int main(int argc, char **argv)
     if (reaper_start(g->loop) < 0)
         log_warn("main", "cannot become the child subreaper: %s",
                  strerror(errno));
-    if (backend_start(&g->backend, g->loop, &g->cfg) < 0)
+    if (g->cfg.stateful ? session_table_init(&g->sessions, g->loop, &g->cfg)
+                        : backend_start(&g->backend, g->loop, &g->cfg))
         fatal("main", "out of memory");
     if (start_http(g) < 0) {
-        backend_stop(&g->backend, on_http_stopped, NULL);
+        if (g->cfg.stateful)
+            session_table_stop(&g->sessions, on_http_stopped, NULL);
+        else
+            backend_stop(&g->backend, on_http_stopped, NULL);
         uv_run(g->loop, UV_RUN_DEFAULT);
         return 1;
     }

@@ -3,12 +3,14 @@
 #include "mcpgw/streamable.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "mcpgw/log.h"
+#include "mcpgw/session.h"
 #include "mcpgw/sse.h"
 
 #define BATCH_MAX     100
@@ -24,8 +26,11 @@ struct call {
 
 /* One POST that carries at least one request. */
 struct exchange {
-    struct streamable *sm; /* borrowed */
-    struct http_req *req;  /* borrowed until released */
+    struct streamable *sm;    /* borrowed */
+    struct backend *backend;  /* borrowed: shared, or the session's */
+    struct session *session;  /* borrowed while attached, else NULL */
+    struct session_sink sink; /* server messages of the session */
+    struct http_req *req;     /* borrowed until released */
     bool json_mode, batch, started;
     unsigned ncalls, nanswered, nnotready;
     struct call calls[];
@@ -39,13 +44,21 @@ static const struct rt_caller_ops exchange_ops = {on_reply, on_notify};
 
 /* --- the answer --------------------------------------------------------- */
 
+/* What every SSE answer carries, so proxies pass events at once. */
+static void stream_headers(struct http_req *r, const struct session *s)
+{
+    http_add_header(r, "Cache-Control", "no-cache, no-transform");
+    http_add_header(r, "X-Accel-Buffering", "no");
+    if (s)
+        http_add_header(r, "Mcp-Session-Id", s->id);
+}
+
 static void start_stream(struct exchange *ex)
 {
     if (ex->started)
         return;
     ex->started = true;
-    http_add_header(ex->req, "Cache-Control", "no-cache, no-transform");
-    http_add_header(ex->req, "X-Accel-Buffering", "no");
+    stream_headers(ex->req, NULL);
     http_stream_start(ex->req, 200, "text/event-stream");
 }
 
@@ -84,10 +97,20 @@ static void all_not_ready(struct exchange *ex, const char *msg, size_t len)
     http_respond(ex->req, 503, "application/json", msg, len);
 }
 
+static void detach(struct exchange *ex)
+{
+    if (ex->session)
+        session_detach(ex->session, &ex->sink);
+    ex->session = NULL;
+}
+
 static void on_reply(void *owner, unsigned slot, enum rt_fail why,
                      const char *msg, size_t len)
 {
     struct exchange *ex = owner;
+
+    if (ex->nanswered + 1 == ex->ncalls)
+        detach(ex); /* its stream is about to end */
     struct call *c = &ex->calls[slot];
 
     c->entry = NULL;
@@ -128,9 +151,10 @@ static void release(void *data, bool aborted)
 {
     struct exchange *ex = data;
 
+    detach(ex);
     for (unsigned i = 0; i < ex->ncalls; i++) {
         if (ex->calls[i].entry)
-            backend_cancel(ex->sm->backend, ex->calls[i].entry,
+            backend_cancel(ex->backend, ex->calls[i].entry,
                            "client disconnected");
         buf_free(&ex->calls[i].reply);
     }
@@ -155,10 +179,16 @@ static bool media_type_is(const char *value, const char *type)
     return *value == '\0' || *value == ';';
 }
 
+/* A substring test, as the SDK does: "* / *" is not enough for it. */
+static bool accepts(const char *accept, const char *type)
+{
+    return accept && strstr(accept, type);
+}
+
 static bool accepts_both(const char *accept)
 {
-    return accept && strstr(accept, "application/json") &&
-           strstr(accept, "text/event-stream");
+    return accepts(accept, "application/json") &&
+           accepts(accept, "text/event-stream");
 }
 
 static void bad_version(struct http_req *r, const char *version)
@@ -174,18 +204,10 @@ static void bad_version(struct http_req *r, const char *version)
 }
 
 /* The transport checks, in the SDK's order. True when r may go on. */
-static bool check_headers(struct streamable *sm, struct http_req *r)
+static bool check_post_headers(struct http_req *r)
 {
     const char *version = http_header(r, "MCP-Protocol-Version");
 
-    if (!gate_admit(sm->gate, r))
-        return false;
-    if (strcmp(http_method(r), "POST") != 0) {
-        http_add_header(r, "Allow", "POST");
-        http_respond_error(r, 405, RPC_CONNECTION_CLOSED,
-                           "Method not allowed.");
-        return false;
-    }
     if (!accepts_both(http_header(r, "Accept"))) {
         http_respond_error(r, 406, RPC_CONNECTION_CLOSED,
                            "Not Acceptable: Client must accept both "
@@ -331,7 +353,7 @@ static int start_call(struct exchange *ex, const struct parsed *p,
 {
     struct call *c = &ex->calls[slot];
     unsigned status;
-    int rc = backend_call(ex->sm->backend, p->doc, m, &exchange_ops, ex, slot,
+    int rc = backend_call(ex->backend, p->doc, m, &exchange_ops, ex, slot,
                           &c->reply, &c->entry);
 
     if (rc == 0 || rc == BACKEND_ANSWERED)
@@ -342,8 +364,27 @@ static int start_call(struct exchange *ex, const struct parsed *p,
     return rc;
 }
 
+/* A server message of the session, on this POST's stream. */
+static int sink_deliver(struct session_sink *sink, const char *msg, size_t len)
+{
+    struct exchange *ex =
+        (struct exchange *)((char *)sink - offsetof(struct exchange, sink));
+
+    send_event(ex, msg, len);
+    return 0;
+}
+
+/* The session ended: its calls are failed next, which ends the stream. */
+static void sink_close(struct session_sink *sink)
+{
+    struct exchange *ex =
+        (struct exchange *)((char *)sink - offsetof(struct exchange, sink));
+
+    ex->session = NULL;
+}
+
 static struct exchange *exchange_new(struct streamable *sm, struct http_req *r,
-                                     unsigned n)
+                                     struct session *session, unsigned n)
 {
     struct exchange *ex = calloc(1, sizeof(*ex) + n * sizeof(struct call));
 
@@ -353,6 +394,14 @@ static struct exchange *exchange_new(struct streamable *sm, struct http_req *r,
     ex->req = r;
     ex->ncalls = n;
     ex->json_mode = sm->cfg->json_response;
+    ex->backend = session ? &session->backend : sm->backend;
+    /* Only an SSE answer can carry the server's own messages. */
+    if (session && !ex->json_mode) {
+        ex->session = session;
+        ex->sink =
+            (struct session_sink){.deliver = sink_deliver, .close = sink_close};
+        session_attach(session, &ex->sink);
+    }
     return ex;
 }
 
@@ -372,6 +421,7 @@ static void answer_now(struct exchange *ex)
             send_event(ex, c->reply.data, c->reply.len);
     }
     if (ex->nanswered == ex->ncalls) {
+        detach(ex);
         if (ex->json_mode)
             send_json(ex);
         else
@@ -385,9 +435,9 @@ static void answer_now(struct exchange *ex)
 }
 
 static void run_calls(struct streamable *sm, struct http_req *r,
-                      const struct parsed *p)
+                      struct session *session, const struct parsed *p)
 {
-    struct exchange *ex = exchange_new(sm, r, (unsigned)p->nrequests);
+    struct exchange *ex = exchange_new(sm, r, session, (unsigned)p->nrequests);
     unsigned slot = 0, status;
     int rc = 0;
 
@@ -418,25 +468,216 @@ static void run_calls(struct streamable *sm, struct http_req *r,
     answer_now(ex);
 }
 
+/* --- sessions (--stateful) -------------------------------------------- */
+
+static bool is_initialize(const struct parsed *p)
+{
+    return !p->batch && p->msgs[0].kind == RPC_REQUEST &&
+           strcmp(p->msgs[0].method, "initialize") == 0;
+}
+
+/* The session named by the request's header: 400 without, 404 unknown. */
+static struct session *named_session(struct streamable *sm, struct http_req *r)
+{
+    const char *id = http_header(r, "Mcp-Session-Id");
+    struct session *s;
+
+    if (id == NULL) {
+        http_respond_error(r, 400, RPC_CONNECTION_CLOSED,
+                           "Bad Request: Mcp-Session-Id header is required");
+        return NULL;
+    }
+    s = session_find(sm->sessions, id);
+    if (s == NULL)
+        /* 404, never 400: clients start a new session only on 404. */
+        http_respond_error(r, 404, RPC_SESSION_NOT_FOUND, "Session not found");
+    return s;
+}
+
+static struct session *open_session(struct streamable *sm, struct http_req *r,
+                                    const struct parsed *p)
+{
+    int err;
+    struct session *s = session_new(sm->sessions, &err);
+    struct gw_buf body = {0};
+
+    if (s != NULL)
+        return s;
+    rpc_error_append(&body, p->doc + p->msgs[0].id.off, p->msgs[0].id.len,
+                     RPC_CONNECTION_CLOSED,
+                     err == -EBUSY ? "Too many sessions"
+                                   : "Internal error: cannot start a session");
+    http_respond(r, err == -EBUSY ? 503 : 500, "application/json", body.data,
+                 body.len);
+    buf_free(&body);
+    return NULL;
+}
+
+/* Which session a POST belongs to; NULL when it has been answered. */
+static struct session *post_session(struct streamable *sm, struct http_req *r,
+                                    const struct parsed *p)
+{
+    struct session *s;
+
+    if (http_header(r, "Mcp-Session-Id") == NULL && is_initialize(p))
+        s = open_session(sm, r, p);
+    else if ((s = named_session(sm, r)) != NULL && is_initialize(p)) {
+        http_respond_error(r, 400, RPC_INVALID_REQUEST,
+                           "Invalid Request: Server already initialized");
+        return NULL;
+    }
+    if (s)
+        http_add_header(r, "Mcp-Session-Id", s->id);
+    return s;
+}
+
+/* A session's notifications and responses go to its child. */
+static void forward_rest(struct session *s, const struct parsed *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->msgs[i].kind == RPC_REQUEST)
+            continue;
+        int rc = backend_forward(&s->backend, p->doc, &p->msgs[i]);
+        if (rc < 0)
+            log_info("mcp", "%.8s: could not pass %s on: %s", s->id,
+                     p->msgs[i].kind == RPC_RESPONSE ? "a response"
+                                                     : p->msgs[i].method,
+                     strerror(-rc));
+    }
+}
+
+/* The session's GET stream: server messages outside any call. */
+struct get_stream {
+    struct session_sink sink; /* first: the sink is the stream */
+    struct session *session;  /* borrowed; NULL once it ended */
+    struct http_req *req;     /* borrowed until released */
+};
+
+static int get_deliver(struct session_sink *sink, const char *msg, size_t len)
+{
+    struct get_stream *g = (struct get_stream *)sink;
+    struct gw_buf ev = {0};
+    int rc = sse_event(&ev, "message", NULL, msg, len);
+
+    if (rc == 0)
+        rc = http_stream_write(g->req, ev.data, ev.len);
+    buf_free(&ev);
+    return rc < 0 ? -EPIPE : 0;
+}
+
+static void get_close(struct session_sink *sink)
+{
+    struct get_stream *g = (struct get_stream *)sink;
+
+    g->session = NULL;
+    http_stream_end(g->req);
+}
+
+static void get_release(void *data, bool aborted)
+{
+    struct get_stream *g = data;
+
+    if (g->session)
+        session_detach(g->session, &g->sink);
+    free(g);
+}
+
+static void open_get(struct streamable *sm, struct http_req *r)
+{
+    struct session *s;
+    struct get_stream *g;
+
+    if (!accepts(http_header(r, "Accept"), "text/event-stream")) {
+        http_respond_error(r, 406, RPC_CONNECTION_CLOSED,
+                           "Not Acceptable: Client must accept "
+                           "text/event-stream");
+        return;
+    }
+    if ((s = named_session(sm, r)) == NULL)
+        return;
+    if (session_has_get(s)) {
+        http_respond_error(r, 409, RPC_CONNECTION_CLOSED,
+                           "Conflict: Only one SSE stream is allowed per "
+                           "session");
+        return;
+    }
+    g = calloc(1, sizeof(*g));
+    if (g == NULL) {
+        http_respond_error(r, 500, RPC_INTERNAL_ERROR,
+                           "Internal error: out of memory");
+        return;
+    }
+    *g = (struct get_stream){
+        .sink = {.deliver = get_deliver, .close = get_close, .is_get = true},
+        .session = s,
+        .req = r,
+    };
+    http_set_owner(r, g, get_release);
+    stream_headers(r, s);
+    http_stream_start(r, 200, "text/event-stream");
+    /* A comment sends the headers now: the client waits for them. */
+    http_stream_write(r, ": stream open\n\n", 16);
+    session_attach(s, &g->sink);
+}
+
+static void end_session(struct streamable *sm, struct http_req *r)
+{
+    struct session *s = named_session(sm, r);
+
+    if (s == NULL)
+        return;
+    session_end(s, "DELETE");
+    http_respond(r, 200, NULL, "", 0);
+}
+
+/* --- the endpoint ------------------------------------------------------ */
+
+static void post(struct streamable *sm, struct http_req *r)
+{
+    struct parsed p = {0};
+    struct session *s = NULL;
+
+    if (!check_post_headers(r))
+        return;
+    if (parse_body(r, &p, sm->cfg->max_json_depth) < 0)
+        goto out;
+    if (p.batch)
+        http_note_rpc(r, "batch");
+    else
+        http_note_rpc(r, p.msgs[0].kind == RPC_RESPONSE ? "response"
+                                                        : p.msgs[0].method);
+    if (sm->sessions && (s = post_session(sm, r, &p)) == NULL)
+        goto out;
+    if (s)
+        forward_rest(s, &p);
+    else
+        absorb(&p);
+    if (p.nrequests == 0)
+        http_respond(r, 202, NULL, "", 0);
+    else
+        run_calls(sm, r, s, &p);
+out:
+    if (p.msgs != &p.one)
+        free(p.msgs);
+}
+
 void streamable_handle(struct http_req *r, void *arg)
 {
     struct streamable *sm = arg;
-    struct parsed p = {0};
+    const char *method = http_method(r);
 
-    if (!check_headers(sm, r))
+    if (!gate_admit(sm->gate, r))
         return;
-    if (parse_body(r, &p, sm->cfg->max_json_depth) == 0) {
-        if (p.batch)
-            http_note_rpc(r, "batch");
-        else
-            http_note_rpc(r, p.msgs[0].kind == RPC_RESPONSE ? "response"
-                                                            : p.msgs[0].method);
-        absorb(&p);
-        if (p.nrequests == 0)
-            http_respond(r, 202, NULL, "", 0);
-        else
-            run_calls(sm, r, &p);
+    if (strcmp(method, "POST") == 0) {
+        post(sm, r);
+    } else if (sm->sessions && strcmp(method, "GET") == 0) {
+        open_get(sm, r);
+    } else if (sm->sessions && strcmp(method, "DELETE") == 0) {
+        end_session(sm, r);
+    } else {
+        http_add_header(r, "Allow",
+                        sm->sessions ? "GET, POST, DELETE" : "POST");
+        http_respond_error(r, 405, RPC_CONNECTION_CLOSED,
+                           "Method not allowed.");
     }
-    if (p.msgs != &p.one)
-        free(p.msgs);
 }

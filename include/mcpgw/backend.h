@@ -21,6 +21,22 @@
 #include "mcpgw/jsonrpc.h"
 #include "mcpgw/router.h"
 
+enum backend_mode {
+    BACKEND_SHARED = 0, /* the gateway initializes the child itself and
+                           answers clients' initialize; restarts it */
+    BACKEND_SESSION,    /* one client's child: its initialize is
+                           forwarded; no restart, the session ends */
+};
+
+/* How a session-mode backend reaches its owner. */
+struct backend_events {
+    /* A message from the child that names no call: a notification, or a
+     * request of the server's own (sampling, roots, ...). */
+    void (*on_message)(void *owner, const char *doc, const struct rpc_msg *m);
+    /* The child is gone; the backend stays until backend_stop. */
+    void (*on_exit)(void *owner);
+};
+
 enum backend_state {
     BACKEND_STARTING = 0, /* child spawned, initialize not answered */
     BACKEND_READY,        /* initialized: calls go straight through */
@@ -44,8 +60,11 @@ struct backend_stats {
 struct backend {
     uv_loop_t *loop;             /* borrowed */
     const struct gw_config *cfg; /* borrowed, outlives the backend */
-    char **env;                  /* owned array; strings borrowed from
-                                    environ; the child's environment */
+    enum backend_mode mode;
+    const struct backend_events *events; /* borrowed; session mode */
+    void *owner;                         /* borrowed, passed to events */
+    char **env;                          /* owned array; strings borrowed from
+                                            environ; the child's environment */
     struct child child;
     struct router router;
     enum backend_state state;
@@ -72,6 +91,23 @@ struct backend {
  */
 int backend_start(struct backend *b, uv_loop_t *loop,
                   const struct gw_config *cfg);
+
+/*
+ * Starts a session-mode backend: a child of one client, whose initialize
+ * and everything after it are forwarded. events and owner are borrowed.
+ */
+int backend_start_session(struct backend *b, uv_loop_t *loop,
+                          const struct gw_config *cfg,
+                          const struct backend_events *events, void *owner);
+
+/*
+ * Session mode: passes a client's notification or response (to a
+ * request of the server's) to the child. A notifications/cancelled
+ * naming a call in flight is rewritten to the child's id. Returns 0,
+ * -EPIPE when the child is gone, -ENOBUFS when it is not reading.
+ */
+int backend_forward(struct backend *b, const char *doc,
+                    const struct rpc_msg *m);
 
 /*
  * Takes one request (m, inside doc) from a caller. Returns

@@ -40,8 +40,11 @@ struct gw_config {
     char *streamable_path;  /* --streamableHttpPath; owned, default /mcp */
     struct config_list health_paths; /* --healthEndpoint, repeatable */
     bool json_response;              /* --json-response: JSON bodies, not SSE */
-    struct config_list cors;         /* --cors: "*", exact origins, or /regex/;
-                                        empty: no CORS */
+    bool stateful;            /* --stateful: a child per Mcp-Session-Id */
+    uint64_t session_timeout; /* --sessionTimeout, ms, default 30 min */
+    unsigned max_sessions;    /* --max-sessions, default 100 */
+    struct config_list cors;  /* --cors: "*", exact origins, or /regex/;
+                                 empty: no CORS */
 
     /* Who may call. */
     struct config_list auth_tokens;      /* --auth-token, MCPGW_AUTH_TOKEN,

@@ -8,7 +8,10 @@
 /* 200 while the loop runs. arg is unused. */
 void health_live(struct http_req *r, void *arg);
 
-/* 200 while the MCP server is initialized, else 503. arg: the backend. */
+/*
+ * 200 while the MCP server is initialized, else 503. arg: the shared
+ * backend, or NULL when there is none (--stateful): always 200 then.
+ */
 void health_ready(struct http_req *r, void *arg);
 
 /* 404 with a JSON-RPC error body, for paths with no route. */

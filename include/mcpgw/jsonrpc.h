@@ -20,6 +20,7 @@
 #define RPC_INTERNAL_ERROR    (-32603)
 #define RPC_CONNECTION_CLOSED (-32000) /* also the SDK's transport errors */
 #define RPC_REQUEST_TIMEOUT   (-32001)
+#define RPC_SESSION_NOT_FOUND (-32001) /* the SDK's code for a 404 */
 
 enum rpc_kind {
     RPC_INVALID = 0,

@@ -13,11 +13,13 @@
 #include "mcpgw/config.h"
 #include "mcpgw/gate.h"
 #include "mcpgw/http.h"
+#include "mcpgw/session.h"
 
 struct streamable {
-    const struct gw_config *cfg; /* borrowed */
-    struct backend *backend;     /* borrowed */
-    const struct gate *gate;     /* borrowed */
+    const struct gw_config *cfg;    /* borrowed */
+    struct backend *backend;        /* borrowed */
+    const struct gate *gate;        /* borrowed */
+    struct session_table *sessions; /* borrowed; NULL unless --stateful */
 };
 
 /* The route handler for the MCP endpoint; arg is a struct streamable. */

@@ -53,8 +53,8 @@ test('--port without a value → exit 2', async () => {
   await refused(['--stdio', fixtureCmd(), '--port'], /port/);
 });
 
-test('--stateful → exit 2, not supported yet', async () => {
-  await refused(['--stdio', fixtureCmd(), '--stateful'], /--stateful: not supported yet/);
+test('--sse → exit 2, not supported yet', async () => {
+  await refused(['--stdio', fixtureCmd(), '--sse', 'http://x'], /--sse: not supported yet/);
 });
 
 test('no --stdio → exit 2, naming --stdio', async () => {

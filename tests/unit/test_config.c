@@ -302,9 +302,8 @@ static void test_transport(void)
 static void test_not_supported(void)
 {
     static const char *const flags[] = {
-        "--sse",          "--streamableHttp", "--baseUrl",
-        "--ssePath",      "--messagePath",    "--header",
-        "--oauth2Bearer", "--stateful",       "--sessionTimeout",
+        "--sse",         "--streamableHttp", "--baseUrl",      "--ssePath",
+        "--messagePath", "--header",         "--oauth2Bearer",
     };
     char want[80];
 
@@ -315,8 +314,16 @@ static void test_not_supported(void)
     }
     is_err(P("--stdio", "a", "--base-url", "http://x"),
            "--base-url: not supported yet", "kebab spelling");
-    is_err(P("--stdio", "a", "--session-timeout=5"),
-           "--session-timeout: not supported yet", "kebab with =");
+    is_err(P("--stdio", "a", "--message-path=/m"),
+           "--message-path: not supported yet", "kebab with =");
+    is_int(P("--stdio", "a", "--stateful", "--sessionTimeout", "60000",
+             "--max-sessions", "5"),
+           0, "--stateful with a session timeout");
+    is_int(cfg.stateful, 1, "stateful");
+    is_int(cfg.session_timeout, 60000, "session timeout in ms");
+    is_int(cfg.max_sessions, 5, "max sessions");
+    is_err(P("--stdio", "a", "--sessionTimeout", "0"),
+           "--sessionTimeout: must be positive '0'", "zero session timeout");
 }
 
 /* Supergateway's --cors: bare is "*", values run up to the next flag. */

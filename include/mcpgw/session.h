@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stateful sessions of the 2025 protocol era (--stateful): each
+ * Mcp-Session-Id has a child of its own, the streams open on it, the
+ * server messages waiting for a stream, and an idle clock. A session
+ * ends on DELETE, on --sessionTimeout of inactivity, when its child
+ * dies, or at shutdown; afterwards its id is unknown (404).
+ */
+#ifndef MCPGW_SESSION_H
+#define MCPGW_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "mcpgw/backend.h"
+#include "mcpgw/buf.h"
+#include "mcpgw/config.h"
+
+#define SESSION_ID_LEN 32 /* hex of 128 random bits */
+
+struct session;
+
+/*
+ * Somewhere a session can send server messages: an open POST stream, or
+ * the session's GET stream. Embedded in its owner, linked while open.
+ */
+struct session_sink {
+    /* Takes one message; returns 0, or -EPIPE when it cannot any more. */
+    int (*deliver)(struct session_sink *sink, const char *msg, size_t len);
+    /* The session ended: end the stream; detaching is done already. */
+    void (*close)(struct session_sink *sink);
+    bool is_get;                      /* the session's GET stream */
+    struct session_sink *prev, *next; /* the session's sinks */
+};
+
+struct session {
+    char id[SESSION_ID_LEN + 1];
+    struct session_table *table; /* borrowed */
+    struct backend backend;      /* the session's own child */
+    struct session_sink *sinks;  /* borrowed, newest first */
+    struct gw_buf held;          /* owned: messages waiting for a sink,
+                                    each followed by a NUL */
+    size_t nheld;
+    uint64_t last_active;        /* loop time of the last request */
+    bool ended;                  /* gone from the table; freed once its
+                                    backend has stopped */
+    struct session *hnext;       /* hash chain */
+    struct session *prev, *next; /* the table's list */
+};
+
+struct session_table {
+    uv_loop_t *loop;             /* borrowed */
+    const struct gw_config *cfg; /* borrowed */
+    struct session **buckets;    /* owned array */
+    size_t nbuckets;
+    struct session *all; /* every session, ended ones too */
+    size_t live;         /* sessions not ended */
+    uv_timer_t sweep;    /* idle timeouts */
+    bool stopping;
+    void (*on_stopped)(void *arg);
+    void *stopped_arg;
+    uint64_t created, expired; /* counters */
+};
+
+/* Prepares the table. Returns 0 or -ENOMEM. */
+int session_table_init(struct session_table *t, uv_loop_t *loop,
+                       const struct gw_config *cfg);
+
+/*
+ * Creates a session with a fresh id and starts its child. Returns the
+ * session, or NULL with *err set: -EBUSY at --max-sessions, -ENOMEM,
+ * -EIO when randomness failed.
+ */
+struct session *session_new(struct session_table *t, int *err);
+
+/* The live session with this id, or NULL. Counts as activity. */
+struct session *session_find(struct session_table *t, const char *id);
+
+/* Ends s (DELETE, timeout, child death): see the header comment. */
+void session_end(struct session *s, const char *why);
+
+/* Links a sink; held messages are delivered to a GET sink at once. */
+void session_attach(struct session *s, struct session_sink *sink);
+
+/* Unlinks a sink (its stream closed). */
+void session_detach(struct session *s, struct session_sink *sink);
+
+/* True while s has a GET stream open. */
+bool session_has_get(const struct session *s);
+
+/* Ends every session; done(arg) runs once all their children are gone. */
+void session_table_stop(struct session_table *t, void (*done)(void *arg),
+                        void *arg);
+
+#endif

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: MIT */
+/* The session table: ids, lookup, idle expiry, and where server
+ * messages go. */
+#include "mcpgw/session.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "mcpgw/log.h"
+
+#define NBUCKETS       1024
+#define SWEEP_MS       1000
+#define HELD_MAX       256 /* messages waiting for a stream */
+#define HELD_BYTES_MAX (1024 * 1024)
+
+static size_t bucket_of(const char *id)
+{
+    uint32_t h = 2166136261u; /* FNV-1a: the ids are random already */
+
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 16777619u;
+    return h % NBUCKETS;
+}
+
+static void unhash(struct session_table *t, struct session *s)
+{
+    struct session **pp = &t->buckets[bucket_of(s->id)];
+
+    while (*pp && *pp != s)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = s->hnext;
+}
+
+static int new_id(char out[SESSION_ID_LEN + 1])
+{
+    unsigned char raw[SESSION_ID_LEN / 2];
+
+    if (RAND_bytes(raw, sizeof(raw)) != 1)
+        return -EIO;
+    for (size_t i = 0; i < sizeof(raw); i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+    return 0;
+}
+
+/* --- where server messages go --------------------------------------- */
+
+static void hold(struct session *s, const char *msg, size_t len)
+{
+    if (s->nheld >= HELD_MAX || s->held.len + len + 1 > HELD_BYTES_MAX) {
+        log_warn("session",
+                 "%.8s: no stream open; dropped a server "
+                 "message (%zu waiting)",
+                 s->id, s->nheld);
+        return;
+    }
+    if (buf_append(&s->held, msg, len) == 0 && buf_append(&s->held, "", 1) == 0)
+        s->nheld++;
+}
+
+/*
+ * Every stream of a session belongs to the one client, so nothing can
+ * reach another client here; the newest POST stream still open is
+ * preferred, as a server's request usually belongs to the call in
+ * flight, then the GET stream, then the message waits for one.
+ */
+static void deliver(struct session *s, const char *msg, size_t len)
+{
+    for (int pass = 0; pass < 2; pass++)
+        for (struct session_sink *k = s->sinks; k; k = k->next)
+            if (k->is_get == (pass == 1) && k->deliver(k, msg, len) == 0)
+                return;
+    hold(s, msg, len);
+}
+
+static void flush_held(struct session *s, struct session_sink *sink)
+{
+    size_t off = 0;
+
+    while (off < s->held.len) {
+        size_t n = strlen(s->held.data + off);
+        if (sink->deliver(sink, s->held.data + off, n) < 0)
+            break;
+        off += n + 1;
+        s->nheld--;
+    }
+    buf_consume(&s->held, off);
+}
+
+static void on_message(void *owner, const char *doc, const struct rpc_msg *m)
+{
+    struct session *s = owner;
+
+    deliver(s, doc + m->root.off, m->root.len);
+}
+
+static void on_child_gone(void *owner)
+{
+    session_end(owner, "its MCP server exited");
+}
+
+static const struct backend_events session_events = {on_message, on_child_gone};
+
+/* --- life ---------------------------------------------------------- */
+
+static void maybe_stopped(struct session_table *t)
+{
+    if (t->stopping && t->all == NULL && t->on_stopped) {
+        void (*done)(void *) = t->on_stopped;
+        t->on_stopped = NULL;
+        done(t->stopped_arg);
+    }
+}
+
+static void on_backend_stopped(void *arg)
+{
+    struct session *s = arg;
+    struct session_table *t = s->table;
+
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        t->all = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    buf_free(&s->held);
+    free(s);
+    maybe_stopped(t);
+}
+
+void session_end(struct session *s, const char *why)
+{
+    struct session_table *t = s->table;
+
+    if (s->ended)
+        return;
+    s->ended = true;
+    unhash(t, s);
+    t->live--;
+    log_info("session", "%.8s ended: %s", s->id, why);
+    while (s->sinks) {
+        struct session_sink *k = s->sinks;
+        session_detach(s, k);
+        k->close(k);
+    }
+    backend_stop(&s->backend, on_backend_stopped, s);
+}
+
+struct session *session_new(struct session_table *t, int *err)
+{
+    struct session *s;
+
+    if (t->stopping || t->live >= t->cfg->max_sessions) {
+        *err = -EBUSY;
+        return NULL;
+    }
+    s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    *err = new_id(s->id);
+    if (*err == 0)
+        *err = backend_start_session(&s->backend, t->loop, t->cfg,
+                                     &session_events, s);
+    if (*err < 0) {
+        free(s);
+        return NULL;
+    }
+    s->table = t;
+    s->last_active = uv_now(t->loop);
+    s->hnext = t->buckets[bucket_of(s->id)];
+    t->buckets[bucket_of(s->id)] = s;
+    s->next = t->all;
+    if (t->all)
+        t->all->prev = s;
+    t->all = s;
+    t->live++;
+    t->created++;
+    log_info("session", "%.8s started (%zu live)", s->id, t->live);
+    return s;
+}
+
+struct session *session_find(struct session_table *t, const char *id)
+{
+    struct session *s;
+
+    if (id == NULL || t->buckets == NULL || strlen(id) != SESSION_ID_LEN)
+        return NULL;
+    for (s = t->buckets[bucket_of(id)]; s; s = s->hnext) {
+        if (strcmp(s->id, id) == 0) {
+            s->last_active = uv_now(t->loop);
+            return s;
+        }
+    }
+    return NULL;
+}
+
+void session_attach(struct session *s, struct session_sink *sink)
+{
+    sink->prev = NULL;
+    sink->next = s->sinks;
+    if (s->sinks)
+        s->sinks->prev = sink;
+    s->sinks = sink;
+    if (sink->is_get && s->nheld > 0)
+        flush_held(s, sink);
+}
+
+void session_detach(struct session *s, struct session_sink *sink)
+{
+    if (sink->prev)
+        sink->prev->next = sink->next;
+    else if (s->sinks == sink)
+        s->sinks = sink->next;
+    if (sink->next)
+        sink->next->prev = sink->prev;
+    sink->prev = sink->next = NULL;
+}
+
+bool session_has_get(const struct session *s)
+{
+    for (const struct session_sink *k = s->sinks; k; k = k->next)
+        if (k->is_get)
+            return true;
+    return false;
+}
+
+/*
+ * An open GET stream does not keep a session alive: a client that
+ * vanished without closing it would otherwise hold its child for ever.
+ * Calls in flight do.
+ */
+static void on_sweep(uv_timer_t *h)
+{
+    struct session_table *t = h->data;
+    uint64_t now = uv_now(t->loop), limit = t->cfg->session_timeout;
+
+    for (struct session *s = t->all, *next; s; s = next) {
+        next = s->next;
+        if (s->ended || now - s->last_active < limit ||
+            backend_pending(&s->backend) > 0)
+            continue;
+        t->expired++;
+        session_end(s, "idle past --sessionTimeout");
+    }
+}
+
+int session_table_init(struct session_table *t, uv_loop_t *loop,
+                       const struct gw_config *cfg)
+{
+    memset(t, 0, sizeof(*t));
+    t->loop = loop;
+    t->cfg = cfg;
+    t->buckets = calloc(NBUCKETS, sizeof(*t->buckets));
+    if (t->buckets == NULL)
+        return -ENOMEM;
+    t->nbuckets = NBUCKETS;
+    uv_timer_init(loop, &t->sweep);
+    t->sweep.data = t;
+    uv_timer_start(&t->sweep, on_sweep, SWEEP_MS, SWEEP_MS);
+    return 0;
+}
+
+static void on_sweep_closed(uv_handle_t *h)
+{
+    struct session_table *t = h->data;
+
+    free(t->buckets);
+    t->buckets = NULL;
+}
+
+void session_table_stop(struct session_table *t, void (*done)(void *arg),
+                        void *arg)
+{
+    t->stopping = true;
+    t->on_stopped = done;
+    t->stopped_arg = arg;
+    uv_close((uv_handle_t *)&t->sweep, on_sweep_closed);
+    for (struct session *s = t->all, *next; s; s = next) {
+        next = s->next;
+        session_end(s, "gateway shutting down");
+    }
+    maybe_stopped(t);
+}
