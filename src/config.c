@@ -364,16 +364,19 @@ static int check_cors(struct parser *ps, const char *val)
 static int set_transport(struct parser *ps, const struct opt *o,
                          const char *val)
 {
-    static const char *const later[] = {"sse", "ws", "stdio"};
+    static const char *const later[] = {"ws", "stdio"};
 
     if (strcmp(val, "streamableHttp") == 0 ||
         strcmp(val, "streamable-http") == 0)
         return replace_str(ps, field(ps, o), "streamableHttp");
+    if (strcmp(val, "sse") == 0)
+        return replace_str(ps, field(ps, o), "sse");
     for (size_t i = 0; i < sizeof later / sizeof later[0]; i++) {
         if (strcmp(val, later[i]) == 0)
             return set_err(ps, "%s %s: not supported yet", ps->src, val);
     }
-    return fail_value(ps, "invalid value", val, " (want streamableHttp)");
+    return fail_value(ps, "invalid value", val,
+                      " (want streamableHttp or sse)");
 }
 
 static int set_log_level(struct parser *ps, const struct opt *o,
@@ -449,6 +452,49 @@ static int set_version(struct parser *ps, const struct opt *o, const char *val)
     return 0;
 }
 
+/* --sandbox, --sandbox=strict|best-effort|false. NULL is the bare flag. */
+static int set_sandbox(struct parser *ps, const struct opt *o,
+                       const char *val)
+{
+    enum config_sandbox *m = field(ps, o);
+
+    if (!val || strcasecmp(val, "true") == 0 || strcmp(val, "1") == 0 ||
+        strcasecmp(val, "strict") == 0)
+        *m = CONFIG_SANDBOX_STRICT;
+    else if (strcasecmp(val, "best-effort") == 0)
+        *m = CONFIG_SANDBOX_BEST_EFFORT;
+    else if (strcasecmp(val, "false") == 0 || strcmp(val, "0") == 0)
+        *m = CONFIG_SANDBOX_OFF;
+    else
+        return fail_value(ps, "invalid value", val,
+                          " (want strict or best-effort)");
+    return 0;
+}
+
+/* --env NAME or NAME=VALUE: NAME as a shell would accept it. */
+static int check_env(struct parser *ps, const char *val)
+{
+    size_t n = strcspn(val, "=");
+    bool good = n > 0 && !is_digit(val[0]);
+
+    for (size_t i = 0; good && i < n; i++)
+        good = val[i] == '_' || is_digit(val[i]) ||
+               (lower(val[i]) >= 'a' && lower(val[i]) <= 'z');
+    if (!good)
+        return fail_value(ps, "invalid variable", val,
+                          " (want NAME or NAME=VALUE)");
+    return 0;
+}
+
+/* NAME, UID or UID:GID; the user is looked up at start. */
+static int check_user(struct parser *ps, const char *val)
+{
+    if (strpbrk(val, " \t\n/") || val[0] == ':')
+        return fail_value(ps, "invalid user", val,
+                          " (want NAME, UID or UID:GID)");
+    return 0;
+}
+
 #define OFF(f) offsetof(struct gw_config, f)
 
 /* Every flag, in kebab-case; camelCase spellings are normalised to it. */
@@ -471,14 +517,15 @@ static const struct opt opts[] = {
     {"sse", ARG_NONE, set_later, 0, "MCPGW_SSE", NULL, 0},
     {"streamable-http", ARG_NONE, set_later, 0, "MCPGW_STREAMABLE_HTTP", NULL,
      0},
-    {"base-url", ARG_NONE, set_later, 0, "MCPGW_BASE_URL", NULL, 0},
-    {"sse-path", ARG_NONE, set_later, 0, "MCPGW_SSE_PATH", NULL, 0},
-    {"message-path", ARG_NONE, set_later, 0, "MCPGW_MESSAGE_PATH", NULL, 0},
+    {"base-url", ARG_VALUE, set_str, OFF(base_url), "MCPGW_BASE_URL", NULL, 0},
+    {"sse-path", ARG_VALUE, set_str, OFF(sse_path), "MCPGW_SSE_PATH",
+     check_path, 0},
+    {"message-path", ARG_VALUE, set_str, OFF(message_path),
+     "MCPGW_MESSAGE_PATH", check_path, 0},
     {"cors", ARG_ARRAY, set_list, OFF(cors), "MCPGW_CORS", check_cors, 0},
     {"header", ARG_NONE, set_later, 0, "MCPGW_HEADER", NULL, 0},
     {"oauth2-bearer", ARG_NONE, set_later, 0, "MCPGW_OAUTH2_BEARER", NULL, 0},
-    {"stateful", ARG_BOOL, set_bool, OFF(stateful), "MCPGW_STATEFUL", NULL,
-     0},
+    {"stateful", ARG_BOOL, set_bool, OFF(stateful), "MCPGW_STATEFUL", NULL, 0},
     {"session-timeout", ARG_VALUE, set_positive_ms, OFF(session_timeout),
      "MCPGW_SESSION_TIMEOUT", NULL, 0},
     {"max-sessions", ARG_VALUE, set_count, OFF(max_sessions),
@@ -532,6 +579,26 @@ static const struct opt opts[] = {
      0},
     {"sse-keepalive", ARG_VALUE, set_ms, OFF(keepalive), "MCPGW_SSE_KEEPALIVE",
      NULL, 0},
+    {"sandbox", ARG_BOOL, set_sandbox, OFF(sandbox), "MCPGW_SANDBOX", NULL,
+     0},
+    {"env", ARG_VALUE, set_list, OFF(child_env), "MCPGW_ENV", check_env, 0},
+    {"workdir", ARG_VALUE, set_str, OFF(workdir), "MCPGW_WORKDIR",
+     check_path, 0},
+    {"allow-read", ARG_VALUE, set_list, OFF(allow_read), "MCPGW_ALLOW_READ",
+     check_path, 0},
+    {"allow-write", ARG_VALUE, set_list, OFF(allow_write),
+     "MCPGW_ALLOW_WRITE", check_path, 0},
+    {"no-network", ARG_BOOL, set_bool, OFF(no_network), "MCPGW_NO_NETWORK",
+     NULL, 0},
+    {"child-memory", ARG_VALUE, set_size, OFF(child_memory),
+     "MCPGW_CHILD_MEMORY", NULL, 0},
+    {"child-procs", ARG_VALUE, set_count, OFF(child_procs),
+     "MCPGW_CHILD_PROCS", NULL, 0},
+    {"child-files", ARG_VALUE, set_count, OFF(child_files),
+     "MCPGW_CHILD_FILES", NULL, 0},
+    {"child-cpu", ARG_VALUE, set_count, OFF(child_cpu), "MCPGW_CHILD_CPU",
+     NULL, 0},
+    {"user", ARG_VALUE, set_str, OFF(user), "MCPGW_USER", check_user, 0},
     {"help", ARG_NONE, set_help, 0, NULL, NULL, 0},
     {"version", ARG_NONE, set_version, 0, NULL, NULL, 0},
 };
@@ -546,7 +613,10 @@ static const char usage[] =
     "\n"
     "Supergateway-compatible:\n"
     "  --stdio CMD                MCP server command, run by /bin/sh -c\n"
-    "  --outputTransport T        streamableHttp (the only one for now)\n"
+    "  --outputTransport T        streamableHttp or sse (default: both)\n"
+    "  --ssePath PATH             legacy SSE stream (/sse)\n"
+    "  --messagePath PATH         legacy SSE posts (/message)\n"
+    "  --baseUrl URL              its path prefixes the endpoint event\n"
     "  --port N                   port to listen on (8000)\n"
     "  --streamableHttpPath PATH  the MCP endpoint (/mcp)\n"
     "  --healthEndpoint PATH      answer GET PATH with 200 ok; repeatable\n"
@@ -557,8 +627,8 @@ static const char usage[] =
     "  --sessionTimeout TIME      end a session idle this long (30m)\n"
     "  --cors [ORIGIN...]         allow browsers: bare or * for any origin,\n"
     "                             else exact origins or /regex/ (POSIX ERE)\n"
-    "  Not supported yet: --sse, --streamableHttp, --baseUrl, --ssePath,\n"
-    "  --messagePath, --header, --oauth2Bearer.\n"
+    "  Not supported yet: --sse, --streamableHttp, --header,\n"
+    "  --oauth2Bearer.\n"
     "\n"
     "Listening:\n"
     "  --host ADDR                address to bind (127.0.0.1)\n"
@@ -599,6 +669,22 @@ static const char usage[] =
     "Process:\n"
     "  --parent-death             exit when the process that started mcpgw\n"
     "                             exits\n"
+    "\n"
+    "Sandbox of the MCP server (the flags below need --sandbox):\n"
+    "  --sandbox[=best-effort]    strict profile; a protection this host\n"
+    "                             lacks stops the start, unless best-effort\n"
+    "  --env NAME[=VALUE]         pass NAME (or set it); repeatable\n"
+    "  --workdir DIR              its cwd and HOME (a fresh private one)\n"
+    "  --allow-read PATH          may also read PATH; repeatable\n"
+    "  --allow-write PATH         may also write PATH; repeatable\n"
+    "  --no-network               no network at all, loopback included\n"
+    "  --child-memory SIZE        memory (1G in a cgroup; else address\n"
+    "                             space, 16G)\n"
+    "  --child-procs N            processes and threads (256)\n"
+    "  --child-files N            open files (4096)\n"
+    "  --child-cpu SECONDS        CPU time (none)\n"
+    "  --user NAME|UID[:GID]      run it as this user (as root: nobody)\n"
+    "  mcpgw sandbox-check        what this host offers\n"
     "\n"
     "  -h, --help                 show this text\n"
     "  -V, --version              show the version\n"
@@ -803,8 +889,14 @@ static int set_defaults(struct gw_config *cfg)
     };
     cfg->protocol_version = strdup("2025-11-25");
     cfg->host = strdup("127.0.0.1");
-    cfg->output_transport = strdup("streamableHttp");
+    /* Unset: both transports, on their own paths. */
+    cfg->output_transport = strdup("both");
+    cfg->sse_path = strdup("/sse");
+    cfg->message_path = strdup("/message");
+    cfg->base_url = strdup("");
     cfg->streamable_path = strdup("/mcp");
+    if (!cfg->sse_path || !cfg->message_path || !cfg->base_url)
+        return -ENOMEM;
     if (!cfg->protocol_version || !cfg->host || !cfg->output_transport ||
         !cfg->streamable_path)
         return -ENOMEM;
@@ -816,6 +908,27 @@ static void list_free(struct config_list *l)
     for (size_t i = 0; i < l->n; i++)
         free(l->v[i]);
     l->n = 0;
+}
+
+/* The sandbox's flags mean nothing without it: say so, not ignore them. */
+static int check_sandbox(struct parser *ps)
+{
+    const struct gw_config *c = ps->cfg;
+    const char *flag = c->child_env.n        ? "--env"
+                       : c->workdir          ? "--workdir"
+                       : c->allow_read.n     ? "--allow-read"
+                       : c->allow_write.n    ? "--allow-write"
+                       : c->no_network       ? "--no-network"
+                       : c->child_memory     ? "--child-memory"
+                       : c->child_procs      ? "--child-procs"
+                       : c->child_files      ? "--child-files"
+                       : c->child_cpu        ? "--child-cpu"
+                       : c->user             ? "--user"
+                                             : NULL;
+
+    if (c->sandbox == CONFIG_SANDBOX_OFF && flag)
+        return set_err(ps, "%s needs --sandbox", flag);
+    return 0;
 }
 
 static int parse_all(struct parser *ps, int argc, char **argv, char **envp)
@@ -830,7 +943,7 @@ static int parse_all(struct parser *ps, int argc, char **argv, char **envp)
         return rc;
     if (!ps->cfg->stdio_cmd)
         return set_err(ps, "--stdio is required");
-    return 0;
+    return check_sandbox(ps);
 }
 
 int config_parse(struct gw_config *cfg, int argc, char **argv, char **envp,
@@ -852,6 +965,9 @@ void config_free(struct gw_config *cfg)
     free(cfg->protocol_version);
     free(cfg->host);
     free(cfg->output_transport);
+    free(cfg->sse_path);
+    free(cfg->message_path);
+    free(cfg->base_url);
     free(cfg->streamable_path);
     list_free(&cfg->health_paths);
     list_free(&cfg->auth_tokens);
@@ -859,6 +975,11 @@ void config_free(struct gw_config *cfg)
     list_free(&cfg->allowed_origins);
     list_free(&cfg->cors);
     list_free(&cfg->auth_token_files);
+    list_free(&cfg->child_env);
+    list_free(&cfg->allow_read);
+    list_free(&cfg->allow_write);
+    free(cfg->workdir);
+    free(cfg->user);
     *cfg = (struct gw_config){.action = CONFIG_RUN};
 }
 

@@ -16,12 +16,14 @@
 #include "mcpgw/guard.h"
 #include "mcpgw/health.h"
 #include "mcpgw/http.h"
+#include "mcpgw/legacy_sse.h"
 #include "mcpgw/log.h"
 #include "mcpgw/reaper.h"
+#include "mcpgw/sandbox.h"
 #include "mcpgw/session.h"
 #include "mcpgw/streamable.h"
 
-#define MAX_ROUTES     (CONFIG_MAX_LIST + 4)
+#define MAX_ROUTES     (CONFIG_MAX_LIST + 6)
 #define DRAIN_POLL_MS  50
 #define FLUSH_GRACE_MS 1000 /* after failing the rest, to send the errors */
 
@@ -40,6 +42,7 @@ struct gateway {
     struct backend backend;        /* the shared child, unless stateful */
     struct session_table sessions; /* --stateful: a child per session */
     struct streamable streamable;
+    struct legacy_sse legacy;
     struct http_server *http;
     struct http_route routes[MAX_ROUTES];
     uv_signal_t sigterm, sigint, sighup;
@@ -156,8 +159,21 @@ static size_t build_routes(struct gateway *g)
         .gate = &g->gate,
         .sessions = g->cfg.stateful ? &g->sessions : NULL,
     };
-    g->routes[n++] = (struct http_route){g->cfg.streamable_path,
-                                         streamable_handle, &g->streamable};
+    g->legacy = (struct legacy_sse){
+        .cfg = &g->cfg,
+        .backend = shared,
+        .gate = &g->gate,
+        .sessions = g->streamable.sessions,
+    };
+    if (strcmp(g->cfg.output_transport, "sse") != 0)
+        g->routes[n++] = (struct http_route){g->cfg.streamable_path,
+                                             streamable_handle, &g->streamable};
+    if (strcmp(g->cfg.output_transport, "streamableHttp") != 0) {
+        g->routes[n++] =
+            (struct http_route){g->cfg.sse_path, legacy_sse_stream, &g->legacy};
+        g->routes[n++] = (struct http_route){g->cfg.message_path,
+                                             legacy_sse_message, &g->legacy};
+    }
     g->routes[n++] = (struct http_route){"/healthz", health_live, NULL};
     g->routes[n++] = (struct http_route){"/readyz", health_ready, shared};
     for (size_t i = 0; i < g->cfg.health_paths.n; i++)
@@ -249,14 +265,36 @@ static void open_gate(struct gateway *g)
     }
 }
 
+/* The helper between fork and the MCP server's exec, and the report. */
+static void dispatch_sandbox(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], SANDBOX_EXEC_WORD) == 0)
+        exit(sandbox_exec_main(argc, argv));
+    if (argc > 1 && strcmp(argv[1], SANDBOX_CHECK_WORD) == 0)
+        exit(sandbox_check_main(argc, argv));
+}
+
+static void start_sandbox(struct gateway *g)
+{
+    char err[512] = "";
+
+    if (sandbox_start(&g->cfg, &g->gate.tokens, err, sizeof(err)) < 0) {
+        fprintf(stderr, "mcpgw: %s\n", err[0] ? err : "out of memory");
+        exit(2);
+    }
+    log_info("main", "%s", sandbox_summary());
+}
+
 int main(int argc, char **argv)
 {
     struct gateway *g = &gw;
     pid_t parent = getppid();
 
+    dispatch_sandbox(argc, argv);
     configure(g, argc, argv);
     open_gate(g);
     log_init(g->cfg.log_level, g->cfg.log_format);
+    start_sandbox(g);
     /* A child that dies mid-write must cost an error, not the gateway. */
     signal(SIGPIPE, SIG_IGN);
     g->loop = uv_default_loop();
@@ -276,15 +314,21 @@ int main(int argc, char **argv)
         else
             backend_stop(&g->backend, on_http_stopped, NULL);
         uv_run(g->loop, UV_RUN_DEFAULT);
+        sandbox_stop();
         return 1;
     }
-    log_info("main", "mcpgw %s listening on http://%s%s%s", MCPGW_VERSION,
-             http_bound(g->http), g->cfg.streamable_path,
-             g->gate.tokens.n ? " (bearer token required)" : "");
+    log_info("main", "mcpgw %s listening on http://%s (%s: %s, sse: %s)%s",
+             MCPGW_VERSION, http_bound(g->http), "streamable",
+             strcmp(g->cfg.output_transport, "sse") ? g->cfg.streamable_path
+                                                    : "off",
+             strcmp(g->cfg.output_transport, "streamableHttp") ? g->cfg.sse_path
+                                                               : "off",
+             g->gate.tokens.n ? ", bearer token required" : "");
     if (orphaned)
         begin_shutdown("parent gone");
 
     uv_run(g->loop, UV_RUN_DEFAULT);
+    sandbox_stop();
     gate_free(&g->gate);
     config_free(&g->cfg);
     uv_loop_close(g->loop);

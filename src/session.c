@@ -36,7 +36,7 @@ static void unhash(struct session_table *t, struct session *s)
         *pp = s->hnext;
 }
 
-static int new_id(char out[SESSION_ID_LEN + 1])
+int session_new_id(char out[SESSION_ID_LEN + 1])
 {
     unsigned char raw[SESSION_ID_LEN / 2];
 
@@ -163,7 +163,7 @@ struct session *session_new(struct session_table *t, int *err)
         *err = -ENOMEM;
         return NULL;
     }
-    *err = new_id(s->id);
+    *err = session_new_id(s->id);
     if (*err == 0)
         *err = backend_start_session(&s->backend, t->loop, t->cfg,
                                      &session_events, s);

@@ -20,6 +20,13 @@ struct config_list {
     size_t n;
 };
 
+/* --sandbox: off, strict (fail closed), or best-effort (sandbox.h). */
+enum config_sandbox {
+    CONFIG_SANDBOX_OFF = 0,
+    CONFIG_SANDBOX_STRICT,
+    CONFIG_SANDBOX_BEST_EFFORT,
+};
+
 enum config_action {
     CONFIG_RUN = 0, /* start the gateway */
     CONFIG_HELP,    /* --help was given: print usage, exit 0 */
@@ -36,7 +43,11 @@ struct gw_config {
     /* Where to listen. */
     char *host;             /* --host; owned, default 127.0.0.1 */
     uint16_t port;          /* --port; default 8000 */
-    char *output_transport; /* --outputTransport; owned, streamableHttp */
+    char *output_transport; /* --outputTransport; owned: "streamableHttp",
+                               "sse", or "both" when not given */
+    char *sse_path;         /* --ssePath; owned, default /sse */
+    char *message_path;     /* --messagePath; owned, default /message */
+    char *base_url;         /* --baseUrl; owned, default "" */
     char *streamable_path;  /* --streamableHttpPath; owned, default /mcp */
     struct config_list health_paths; /* --healthEndpoint, repeatable */
     bool json_response;              /* --json-response: JSON bodies, not SSE */
@@ -80,6 +91,19 @@ struct gw_config {
 
     /* Process. */
     bool parent_death; /* --parent-death: exit with the parent */
+
+    /* The child's sandbox (sandbox.h); all but --sandbox need it. */
+    enum config_sandbox sandbox;    /* --sandbox[=best-effort] */
+    struct config_list child_env;   /* --env NAME[=VALUE] */
+    char *workdir;                  /* --workdir; owned; NULL: a fresh one */
+    struct config_list allow_read;  /* --allow-read PATH */
+    struct config_list allow_write; /* --allow-write PATH */
+    bool no_network;                /* --no-network */
+    size_t child_memory;            /* --child-memory; 0: the default */
+    unsigned child_procs;           /* --child-procs (tasks); 0: default */
+    unsigned child_files;           /* --child-files; 0: the default */
+    unsigned child_cpu;             /* --child-cpu seconds; 0: none */
+    char *user;                     /* --user NAME|UID[:GID]; owned */
 };
 
 /*

@@ -78,6 +78,9 @@ const char *http_path(const struct http_req *r);
 /* A request header's value, or NULL. Valid while the request lives. */
 const char *http_header(const struct http_req *r, const char *name);
 
+/* A query-string argument's value, or NULL. */
+const char *http_query(const struct http_req *r, const char *name);
+
 /* The request body (complete when the handler runs). */
 const struct gw_buf *http_body(const struct http_req *r);
 

@@ -65,6 +65,9 @@ struct session_table {
     uint64_t created, expired; /* counters */
 };
 
+/* Writes a fresh id: 128 bits from OpenSSL, as hex. Returns 0 or -EIO. */
+int session_new_id(char out[SESSION_ID_LEN + 1]);
+
 /* Prepares the table. Returns 0 or -ENOMEM. */
 int session_table_init(struct session_table *t, uv_loop_t *loop,
                        const struct gw_config *cfg);

@@ -85,9 +85,15 @@ export function freePort() {
 
 // ------------------------------------------------------ command lines
 
-/** The --stdio command for the fixture, with env assignments in front. */
-export function fixtureCmd(extraEnv = {}) {
+/**
+ * The --stdio command for the fixture, with env assignments in front.
+ * opts.exec: the shell execs node (`exec env K=V node fixture`), so the
+ * fixture is the gateway's direct child and the only holder of its pipes
+ * (dash forks for `sh -c 'node ...'` and keeps stdout open itself).
+ */
+export function fixtureCmd(extraEnv = {}, opts = {}) {
   const assigns = Object.entries(extraEnv).map(([k, v]) => `${k}=${shq(v)}`);
+  if (opts.exec) return ['exec', 'env', ...assigns, shq(process.execPath), shq(FIXTURE)].join(' ');
   return [...assigns, shq(process.execPath), shq(FIXTURE)].join(' ');
 }
 
@@ -928,4 +934,194 @@ export function rawPostText(port, path, body, extra = {}) {
   const head = `POST ${path} HTTP/1.1\r\n` +
     Object.entries(h).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n';
   return Buffer.concat([Buffer.from(head, 'latin1'), b]);
+}
+
+// ------------------------------------------------- sessions (--stateful)
+
+/** mcpHeaders() plus Mcp-Session-Id: sid (none when sid is null). */
+export function sessionHeaders(sid, extra = {}) {
+  return mcpHeaders(sid == null ? extra : { 'mcp-session-id': sid, ...extra });
+}
+
+/** An initialize request (a fresh id unless given). */
+export function initializeRequest({ protocolVersion = '2025-06-18', capabilities = {}, id, name = 'mcpgw-it' } = {}) {
+  return rpc('initialize', {
+    protocolVersion,
+    capabilities,
+    clientInfo: { name, version: '1.0.0' },
+  }, id);
+}
+
+/**
+ * Opens a session the way a client does: initialize (no Mcp-Session-Id),
+ * then notifications/initialized with the id it got. Throws unless the
+ * initialize got 200, a session id and a result.
+ * Returns { sid, res, response }.
+ */
+export async function openSession(url, opts = {}) {
+  const req = initializeRequest(opts);
+  const res = await rawPost(url, req, mcpHeaders(opts.headers ?? {}), opts);
+  const sid = header(res, 'mcp-session-id');
+  let response;
+  try {
+    response = messagesOf(res).find((m) => m.id === req.id);
+  } catch {}
+  if (res.status !== 200 || !sid || !response?.result)
+    throw new Error(`initialize: HTTP ${res.status}, mcp-session-id ${JSON.stringify(sid)}: ` +
+                    res.text.slice(0, 300));
+  const n = await rawPost(url, { jsonrpc: '2.0', method: 'notifications/initialized' },
+                          sessionHeaders(sid, opts.headers ?? {}), opts);
+  if (n.status !== 202)
+    throw new Error(`notifications/initialized: HTTP ${n.status} ${n.text.slice(0, 300)}`);
+  return { sid, res, response };
+}
+
+/** DELETE url with the session's id (none when sid is null): {status, headers, text}. */
+export async function deleteSession(url, sid, { timeoutMs = 5000 } = {}) {
+  const res = await fetch(url, {
+    method: 'DELETE',
+    headers: sid == null ? {} : { 'mcp-session-id': sid },
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+/**
+ * The node processes in pid's tree below pid (the MCP servers, not the
+ * /bin/sh that may sit between them and the gateway).
+ */
+export function nodeDescendantPids(pid) {
+  return descendantPids(pid).filter((p) => {
+    let argv0;
+    try {
+      argv0 = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[0];
+    } catch {
+      return false;
+    }
+    return argv0 === process.execPath || path.basename(argv0) === 'node';
+  });
+}
+
+/** How many node processes are in pid's tree below pid. */
+export function nodeDescendants(pid) {
+  return nodeDescendantPids(pid).length;
+}
+
+/**
+ * Opens an HTTP request whose answer is read as it arrives (a GET stream,
+ * or a POST answered with SSE) and resolves once the status and headers
+ * are in. opts: method (GET), headers, body (string or JSON), timeoutMs
+ * (for the headers, 10000).
+ *
+ * Returns { status, headers (fetch Headers), text() (all received),
+ *   messages() (the JSON-RPC messages of the complete SSE events so far,
+ *   or of the JSON body once whole), next(pred, ms, what) (waits for a
+ *   message satisfying pred, resolves with it), ended (a promise settled
+ *   when the body ends or fails), isEnded(), close() (aborts) }.
+ */
+export async function openStream(url, opts = {}) {
+  const { method = 'GET', headers = {}, body, timeoutMs = 10000 } = opts;
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(new Error(`no response headers within ${timeoutMs} ms`)), timeoutMs);
+  let res;
+  try {
+    res = await fetch(url, {
+      method,
+      headers,
+      body: body === undefined || typeof body === 'string' ? body : JSON.stringify(body),
+      signal: ac.signal,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+  let text = '';
+  let ended = false;
+  let endError = null;
+  const waiters = new Set();
+  const poke = () => {
+    for (const w of waiters) w();
+  };
+  const isSse = (res.headers.get('content-type') ?? '').startsWith('text/event-stream');
+  const messages = () => {
+    if (isSse) {
+      // Only events whose blank line has arrived (parseSse drops the rest).
+      return parseSse(text)
+        .filter((e) => e.data !== '' && (e.event === undefined || e.event === 'message'))
+        .map((e) => JSON.parse(e.data));
+    }
+    if (!ended || text === '') return [];
+    const v = JSON.parse(text);
+    return Array.isArray(v) ? v : [v];
+  };
+  const endedP = (async () => {
+    const dec = new TextDecoder();
+    try {
+      for await (const chunk of res.body) {
+        text += dec.decode(chunk, { stream: true });
+        poke();
+      }
+    } catch (e) {
+      endError = e;
+    } finally {
+      ended = true;
+      poke();
+    }
+    return { error: endError };
+  })();
+  const s = {
+    status: res.status,
+    headers: res.headers,
+    text: () => text,
+    messages,
+    ended: endedP,
+    isEnded: () => ended,
+    close: () => {
+      ac.abort();
+      return endedP;
+    },
+    next(pred, ms = 5000, what = 'a matching message') {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          let found;
+          try {
+            found = messages().find(pred);
+          } catch (e) {
+            done();
+            reject(new Error(`unparsable stream (${e.message}): ${text.slice(0, 500)}`));
+            return;
+          }
+          if (found) {
+            done();
+            resolve(found);
+          } else if (ended) {
+            done();
+            reject(new Error(`the stream ended without ${what}; got: ${text.slice(0, 1000)}`));
+          }
+        };
+        const t = setTimeout(() => {
+          done();
+          reject(new Error(`timed out after ${ms} ms waiting for ${what}; got: ${text.slice(0, 1000)}`));
+        }, ms);
+        const done = () => {
+          clearTimeout(t);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+  return s;
+}
+
+/** Opens the session's GET stream (Accept: text/event-stream). */
+export function openGetStream(url, sid, extra = {}, opts = {}) {
+  const headers = { accept: 'text/event-stream', ...extra };
+  if (sid != null) headers['mcp-session-id'] = sid;
+  return openStream(url, { ...opts, method: 'GET', headers });
+}
+
+/** POSTs msg in the session and returns its openStream() handle. */
+export function postStream(url, sid, msg, extra = {}, opts = {}) {
+  return openStream(url, { ...opts, method: 'POST', headers: sessionHeaders(sid, extra), body: msg });
 }

@@ -51,7 +51,10 @@ static void test_defaults(void)
     is_str(cfg.protocol_version, "2025-11-25", "defaults: protocol");
     is_str(cfg.host, "127.0.0.1", "defaults: host");
     is_int(cfg.port, 8000, "defaults: port");
-    is_str(cfg.output_transport, "streamableHttp", "defaults: transport");
+    is_str(cfg.output_transport, "both", "defaults: both transports");
+    is_str(cfg.sse_path, "/sse", "defaults: sse path");
+    is_str(cfg.message_path, "/message", "defaults: message path");
+    is_str(cfg.base_url, "", "defaults: no base url");
     is_str(cfg.streamable_path, "/mcp", "defaults: path");
     is_int(cfg.health_paths.n, 0, "defaults: no health paths");
     is_int(cfg.json_response, 0, "defaults: SSE bodies");
@@ -281,10 +284,12 @@ static void test_errors(void)
 
 static void test_transport(void)
 {
-    static const char *const later[] = {"sse", "ws", "stdio"};
+    static const char *const later[] = {"ws", "stdio"};
     char want[64];
 
-    for (size_t i = 0; i < 3; i++) {
+    is_int(P("--stdio", "a", "--outputTransport", "sse"), 0, "sse transport");
+    is_str(cfg.output_transport, "sse", "sse transport value");
+    for (size_t i = 0; i < 2; i++) {
         snprintf(want, sizeof want, "--outputTransport %s: not supported yet",
                  later[i]);
         is_err(P("--stdio", "a", "--outputTransport", later[i]), want,
@@ -295,15 +300,17 @@ static void test_transport(void)
            "output-transport kebab later");
     is_err(P("--stdio", "a", "--outputTransport", "carrier-pigeon"),
            "--outputTransport: invalid value 'carrier-pigeon' "
-           "(want streamableHttp)",
+           "(want streamableHttp or sse)",
            "outputTransport invalid");
 }
 
 static void test_not_supported(void)
 {
     static const char *const flags[] = {
-        "--sse",         "--streamableHttp", "--baseUrl",      "--ssePath",
-        "--messagePath", "--header",         "--oauth2Bearer",
+        "--sse",
+        "--streamableHttp",
+        "--header",
+        "--oauth2Bearer",
     };
     char want[80];
 
@@ -312,10 +319,14 @@ static void test_not_supported(void)
         is_err(P("--stdio", "a", flags[i], "x"), want, "not supported yet");
         is_err(P("--stdio", "a", flags[i]), want, "bare: not supported yet");
     }
-    is_err(P("--stdio", "a", "--base-url", "http://x"),
-           "--base-url: not supported yet", "kebab spelling");
-    is_err(P("--stdio", "a", "--message-path=/m"),
-           "--message-path: not supported yet", "kebab with =");
+    is_err(P("--stdio", "a", "--o-auth2-bearer=x"),
+           "unknown flag --o-auth2-bearer", "a near miss is unknown");
+    is_int(P("--stdio", "a", "--base-url", "http://x/pfx", "--ssePath", "/s",
+             "--message-path=/m"),
+           0, "legacy SSE paths");
+    is_str(cfg.base_url, "http://x/pfx", "base url");
+    is_str(cfg.sse_path, "/s", "sse path");
+    is_str(cfg.message_path, "/m", "message path");
     is_int(P("--stdio", "a", "--stateful", "--sessionTimeout", "60000",
              "--max-sessions", "5"),
            0, "--stateful with a session timeout");
@@ -425,9 +436,9 @@ static void test_env(void)
     char *e4[] = {"MCPGW_CORS=http://a.example,/^x$/", NULL};
     is_int(PE(e4, "--stdio", "a"), 0, "MCPGW_CORS is a comma list");
     is_int(cfg.cors.n, 2, "MCPGW_CORS: two values");
-    char *e5[] = {"MCPGW_OUTPUT_TRANSPORT=sse", NULL};
+    char *e5[] = {"MCPGW_OUTPUT_TRANSPORT=ws", NULL};
     is_err(PE(e5, "--stdio", "a"),
-           "MCPGW_OUTPUT_TRANSPORT sse: not supported yet",
+           "MCPGW_OUTPUT_TRANSPORT ws: not supported yet",
            "env transport not supported yet");
     char *e6[] = {"MCPGW_JSON_RESPONSE=maybe", NULL};
     is_err(PE(e6, "--stdio", "a"),
