@@ -16,8 +16,8 @@
 /* One callback, recorded. */
 struct event {
     int oversize;
-    size_t total;  /* frame length, or the oversized frame's length */
-    size_t off;    /* frame bytes (or head) in the log's byte store */
+    size_t total; /* frame length, or the oversized frame's length */
+    size_t off;   /* frame bytes (or head) in the log's byte store */
     size_t head_len;
     size_t tail_off;
     size_t tail_len;
@@ -121,8 +121,7 @@ static void compare(const struct log *got, const struct log *want)
         CHECK(g->oversize == w->oversize && g->total == w->total);
         CHECK(g->head_len == w->head_len);
         size_t len = g->oversize ? g->head_len : g->total;
-        CHECK(memcmp(got->bytes.p + g->off, want->bytes.p + w->off, len) ==
-              0);
+        CHECK(memcmp(got->bytes.p + g->off, want->bytes.p + w->off, len) == 0);
         if (!g->oversize)
             continue;
         CHECK(g->tail_len == w->tail_len ||

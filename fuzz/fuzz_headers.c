@@ -228,10 +228,10 @@ static char *upper(const char *s)
 
 static struct config_list hosts = {
     {"mcp.example.com", "api.example.com:8443", "[::1]:9000", "bad host"}, 4};
-static struct config_list origins = {
-    {"https://app.example.com", "http://localhost:3000",
-     "https://[2001:db8::1]:8443", "null"},
-    4};
+static struct config_list origins = {{"https://app.example.com",
+                                      "http://localhost:3000",
+                                      "https://[2001:db8::1]:8443", "null"},
+                                     4};
 static const struct config_list none = {{NULL}, 0};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -274,9 +274,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(!h[0] || h[3]);
     CHECK(!h[2] || h[3]);
     static const char *const foreign[] = {
-        "evil.example.com",           "evil.example.com:8000",
-        "localhost.evil.example.com", "127.0.0.1.evil.example.com",
-        "evil.example.com#@localhost", "localhost@evil.example.com",
+        "evil.example.com",
+        "evil.example.com:8000",
+        "localhost.evil.example.com",
+        "127.0.0.1.evil.example.com",
+        "evil.example.com#@localhost",
+        "localhost@evil.example.com",
         "[::1]evil.example.com",
     };
     for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++)

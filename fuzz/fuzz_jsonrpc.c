@@ -17,9 +17,8 @@
 
 static bool span_in(struct json_span in, struct json_span s)
 {
-    return s.type == JSON_NONE ||
-           (s.off >= in.off && s.len <= in.len &&
-            s.off - in.off <= in.len - s.len);
+    return s.type == JSON_NONE || (s.off >= in.off && s.len <= in.len &&
+                                   s.off - in.off <= in.len - s.len);
 }
 
 static bool span_is(const char *doc, struct json_span s, const char *text)
@@ -49,8 +48,7 @@ static void check_error_append(const char *id, size_t idlen, int code,
     CHECK(reclassify(&out, &m) == 0);
     CHECK(m.kind == RPC_RESPONSE && m.error.type == JSON_OBJECT);
     if (id)
-        CHECK(m.id.len == idlen &&
-              memcmp(out.data + m.id.off, id, idlen) == 0);
+        CHECK(m.id.len == idlen && memcmp(out.data + m.id.off, id, idlen) == 0);
     else
         CHECK(m.id.type == JSON_NULL);
     CHECK(json_member(out.data, m.error, "code", &c) == 1);
@@ -95,8 +93,8 @@ static void check_message(const char *doc, struct json_span v)
     }
     if (m.kind == RPC_NOTIFICATION)
         CHECK(m.id.type == JSON_NONE);
-    else
-        CHECK(m.id.type != JSON_NONE);
+    else if (m.kind == RPC_REQUEST)
+        CHECK(m.id.type == JSON_STRING || m.id.type == JSON_NUMBER);
     CHECK(m.progress_token.type == JSON_NONE ||
           m.progress_token.type == JSON_STRING ||
           m.progress_token.type == JSON_NUMBER);
@@ -142,9 +140,11 @@ static void check_message(const char *doc, struct json_span v)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const int codes[] = {
-        RPC_PARSE_ERROR,      RPC_INVALID_REQUEST,   RPC_METHOD_NOT_FOUND,
-        RPC_INVALID_PARAMS,   RPC_INTERNAL_ERROR,    RPC_CONNECTION_CLOSED,
-        RPC_REQUEST_TIMEOUT,  0,                     -2147483647 - 1,
+        RPC_PARSE_ERROR,      RPC_INVALID_REQUEST,
+        RPC_METHOD_NOT_FOUND, RPC_INVALID_PARAMS,
+        RPC_INTERNAL_ERROR,   RPC_CONNECTION_CLOSED,
+        RPC_REQUEST_TIMEOUT,  0,
+        -2147483647 - 1,
     };
     char *doc = xmalloc(size);
     struct json_span root;

@@ -17,13 +17,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* An invariant: on violation print where and why, then abort. */
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__,        \
-                    __LINE__, #cond);                                          \
-            abort();                                                           \
-        }                                                                      \
+#define CHECK(cond)                                                    \
+    do {                                                               \
+        if (!(cond)) {                                                 \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, \
+                    __LINE__, #cond);                                  \
+            abort();                                                   \
+        }                                                              \
     } while (0)
 
 /* malloc that never returns NULL: the fuzzer's own memory is not tested. */
