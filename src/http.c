@@ -146,7 +146,11 @@ static void run_daemon(struct http_server *s)
         return;
     flush_pending(s);
     MHD_run(s->daemon);
-    if (MHD_get_timeout(s->daemon, &timeout) == MHD_YES)
+    /* A handler inside MHD_run may have left a stream pending: its kick
+     * must not be lost to the daemon's own, longer timeout. */
+    if (s->pending)
+        uv_timer_start(&s->timer, on_timer, 0, 0);
+    else if (MHD_get_timeout(s->daemon, &timeout) == MHD_YES)
         uv_timer_start(&s->timer, on_timer, timeout, 0);
     else
         uv_timer_stop(&s->timer);

@@ -95,17 +95,26 @@ static void stop_backend(void)
 }
 
 /* Moves the shutdown on when its phase is over or out of time. */
+/* Calls still waiting for their MCP server. Streams that only wait for
+ * server messages (GET, legacy SSE) do not hold the shutdown up. */
+static size_t calls_in_flight(void)
+{
+    return gw.cfg.stateful ? session_table_pending(&gw.sessions)
+                           : backend_pending(&gw.backend);
+}
+
 static void on_drain_poll(uv_timer_t *t)
 {
-    bool idle = http_active(gw.http) == 0;
+    bool idle = gw.phase == PHASE_DRAINING ? calls_in_flight() == 0
+                                           : http_active(gw.http) == 0;
     bool late = uv_now(gw.loop) >= gw.phase_deadline;
 
     if (gw.phase == PHASE_DRAINING && (idle || late)) {
         if (!idle)
             log_warn("main",
-                     "%zu requests still open after %llu ms; "
+                     "%zu calls still open after %llu ms; "
                      "answering them with errors",
-                     http_active(gw.http),
+                     calls_in_flight(),
                      (unsigned long long)gw.cfg.shutdown_timeout);
         stop_backend();
     } else if (gw.phase == PHASE_FLUSHING && (idle || late)) {

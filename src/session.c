@@ -242,8 +242,9 @@ static void on_sweep(uv_timer_t *h)
 
     for (struct session *s = t->all, *next; s; s = next) {
         next = s->next;
-        if (s->ended || now - s->last_active < limit ||
-            backend_pending(&s->backend) > 0)
+        if (backend_pending(&s->backend) > 0)
+            s->last_active = now; /* its clock starts when the call ends */
+        if (s->ended || now - s->last_active < limit)
             continue;
         t->expired++;
         session_end(s, "idle past --sessionTimeout");
@@ -272,6 +273,16 @@ static void on_sweep_closed(uv_handle_t *h)
 
     free(t->buckets);
     t->buckets = NULL;
+}
+
+size_t session_table_pending(const struct session_table *t)
+{
+    size_t n = 0;
+
+    for (const struct session *s = t->all; s; s = s->next)
+        if (!s->ended)
+            n += backend_pending(&s->backend);
+    return n;
 }
 
 void session_table_stop(struct session_table *t, void (*done)(void *arg),

@@ -616,7 +616,8 @@ static void open_get(struct streamable *sm, struct http_req *r)
     stream_headers(r, s);
     http_stream_start(r, 200, "text/event-stream");
     /* A comment sends the headers now: the client waits for them. */
-    http_stream_write(r, ": stream open\n\n", 16);
+    static const char open_comment[] = ": stream open\n\n";
+    http_stream_write(r, open_comment, sizeof(open_comment) - 1);
     session_attach(s, &g->sink);
 }
 

@@ -94,6 +94,9 @@ void session_detach(struct session *s, struct session_sink *sink);
 /* True while s has a GET stream open. */
 bool session_has_get(const struct session *s);
 
+/* Calls in flight in every live session. */
+size_t session_table_pending(const struct session_table *t);
+
 /* Ends every session; done(arg) runs once all their children are gone. */
 void session_table_stop(struct session_table *t, void (*done)(void *arg),
                         void *arg);
