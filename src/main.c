@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "mcpgw/backend.h"
+#include "mcpgw/cli.h"
 #include "mcpgw/config.h"
 #include "mcpgw/gate.h"
 #include "mcpgw/guard.h"
@@ -300,6 +301,10 @@ int main(int argc, char **argv)
     pid_t parent = getppid();
 
     dispatch_sandbox(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "keygen") == 0)
+        return cli_keygen_main(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "probe") == 0)
+        return cli_probe_main(argc, argv);
     configure(g, argc, argv);
     open_gate(g);
     log_init(g->cfg.log_level, g->cfg.log_format);
