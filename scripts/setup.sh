@@ -12,7 +12,7 @@ as_root() {
 # Build dependencies, and what the test suite runs against (nginx, wrk
 # and clang come in with scripts/test.sh).
 packages="build-essential cmake pkg-config libuv1-dev libmicrohttpd-dev
-libcjson-dev libssl-dev ca-certificates"
+libcjson-dev libssl-dev libseccomp-dev ca-certificates"
 command -v node >/dev/null 2>&1 || packages="$packages nodejs"
 command -v npm >/dev/null 2>&1 || packages="$packages npm"
 

@@ -23,6 +23,9 @@ clang-format --dry-run --Werror src/*.c include/mcpgw/*.h tests/unit/*.c
 echo "== tests"
 ctest --test-dir build --output-on-failure --timeout 300
 
+echo "== MCP conformance suite, --stateful and shared"
+sh tests/conformance/run.sh
+
 echo "== integration tests with the gateway under valgrind memcheck"
 MCPGW_BIN="$(pwd)/tests/valgrind/mcpgw.sh" \
     node --test --test-concurrency=2 tests/integration/

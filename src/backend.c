@@ -645,19 +645,20 @@ int backend_call(struct backend *b, const char *doc, const struct rpc_msg *m,
     if (b->mode == BACKEND_SHARED && strcmp(m->method, "initialize") == 0)
         return call_initialize(b, doc, m, ops, owner, slot, now, entry);
 
-    bool ready = b->state == BACKEND_READY;
+    /* Between the child's exit and its report the backend still looks
+     * ready; a call then waits for the next child like any other. */
+    bool ready = b->state == BACKEND_READY && b->child.state == CHILD_RUNNING;
     e = router_add(&b->router, doc, m, ready ? RT_SENT : RT_WAITING, ops, owner,
                    slot, t + b->cfg->request_timeout);
     if (e == NULL)
         return -ENOMEM;
     e->ready_deadline = t + b->cfg->ready_timeout;
-    if (ready) {
-        rc = send_msg(b, &e->request);
+    rc = ready ? send_msg(b, &e->request) : 0;
+    if (ready && rc == 0)
         buf_free(&e->request);
-        if (rc < 0) {
-            router_drop(&b->router, e);
-            return rc == -ENOMEM ? -ENOMEM : -ENOBUFS;
-        }
+    if (rc < 0) {
+        router_drop(&b->router, e);
+        return rc == -ENOMEM ? -ENOMEM : -ENOBUFS;
     }
     *entry = e;
     return 0;

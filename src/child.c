@@ -9,6 +9,7 @@
 
 #include "mcpgw/log.h"
 #include "mcpgw/reaper.h"
+#include "mcpgw/sandbox.h"
 
 #define STDERR_LINE_MAX (16 * 1024)
 #define EOF_WAIT_MS     200 /* after exit, how long stdout may still drain */
@@ -96,6 +97,7 @@ static void on_exit_cb(uv_process_t *p, int64_t status, int sig)
     c->term_signal = sig;
     log_info("child", "pid=%d exited status=%lld signal=%d", (int)c->pid,
              (long long)status, sig);
+    sandbox_child_exited((int)c->pid, status, sig);
     /* Whatever is left of its group is orphaned now: end it. */
     signal_group(c, SIGKILL);
     if (c->out_eof) {
@@ -199,9 +201,14 @@ static void init_handles(struct child *c)
     c->open_handles = 5;
 }
 
+/*
+ * The gateway's own binary runs first, as the sandbox helper: it closes
+ * every other descriptor, sets no_new_privs and the parent-death signal
+ * (and the sandbox when asked), then execs /bin/sh -c CMD.
+ */
 static int spawn(struct child *c)
 {
-    char *args[] = {"/bin/sh", "-c", (char *)c->opts.cmd, NULL};
+    struct sandbox_spawn sp;
     uv_stdio_container_t stdio[3] = {
         {.flags = UV_CREATE_PIPE | UV_READABLE_PIPE,
          .data.stream = (uv_stream_t *)&c->in},
@@ -210,18 +217,23 @@ static int spawn(struct child *c)
         {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE,
          .data.stream = (uv_stream_t *)&c->err},
     };
+    if (sandbox_spawn_init(&sp, c->opts.cmd, c->opts.env) < 0)
+        return UV_ENOMEM;
     uv_process_options_t o = {
         .exit_cb = on_exit_cb,
-        .file = args[0],
-        .args = args,
-        .env = c->opts.env,
+        .file = sp.file,
+        .args = sp.args,
+        .env = sp.env,
         /* setsid(): the child leads a process group we can signal. */
         .flags = UV_PROCESS_DETACHED,
         .stdio_count = 3,
         .stdio = stdio,
     };
 
-    return uv_spawn(c->loop, &c->proc, &o);
+    /* The child has its copies once uv_spawn returns. */
+    int rc = uv_spawn(c->loop, &c->proc, &o);
+    sandbox_spawn_free(&sp);
+    return rc;
 }
 
 int child_start(struct child *c, uv_loop_t *loop, const struct child_opts *opts,

@@ -453,8 +453,7 @@ static int set_version(struct parser *ps, const struct opt *o, const char *val)
 }
 
 /* --sandbox, --sandbox=strict|best-effort|false. NULL is the bare flag. */
-static int set_sandbox(struct parser *ps, const struct opt *o,
-                       const char *val)
+static int set_sandbox(struct parser *ps, const struct opt *o, const char *val)
 {
     enum config_sandbox *m = field(ps, o);
 
@@ -579,25 +578,24 @@ static const struct opt opts[] = {
      0},
     {"sse-keepalive", ARG_VALUE, set_ms, OFF(keepalive), "MCPGW_SSE_KEEPALIVE",
      NULL, 0},
-    {"sandbox", ARG_BOOL, set_sandbox, OFF(sandbox), "MCPGW_SANDBOX", NULL,
-     0},
+    {"sandbox", ARG_BOOL, set_sandbox, OFF(sandbox), "MCPGW_SANDBOX", NULL, 0},
     {"env", ARG_VALUE, set_list, OFF(child_env), "MCPGW_ENV", check_env, 0},
-    {"workdir", ARG_VALUE, set_str, OFF(workdir), "MCPGW_WORKDIR",
-     check_path, 0},
+    {"workdir", ARG_VALUE, set_str, OFF(workdir), "MCPGW_WORKDIR", check_path,
+     0},
     {"allow-read", ARG_VALUE, set_list, OFF(allow_read), "MCPGW_ALLOW_READ",
      check_path, 0},
-    {"allow-write", ARG_VALUE, set_list, OFF(allow_write),
-     "MCPGW_ALLOW_WRITE", check_path, 0},
+    {"allow-write", ARG_VALUE, set_list, OFF(allow_write), "MCPGW_ALLOW_WRITE",
+     check_path, 0},
     {"no-network", ARG_BOOL, set_bool, OFF(no_network), "MCPGW_NO_NETWORK",
      NULL, 0},
     {"child-memory", ARG_VALUE, set_size, OFF(child_memory),
      "MCPGW_CHILD_MEMORY", NULL, 0},
-    {"child-procs", ARG_VALUE, set_count, OFF(child_procs),
-     "MCPGW_CHILD_PROCS", NULL, 0},
-    {"child-files", ARG_VALUE, set_count, OFF(child_files),
-     "MCPGW_CHILD_FILES", NULL, 0},
-    {"child-cpu", ARG_VALUE, set_count, OFF(child_cpu), "MCPGW_CHILD_CPU",
+    {"child-procs", ARG_VALUE, set_count, OFF(child_procs), "MCPGW_CHILD_PROCS",
      NULL, 0},
+    {"child-files", ARG_VALUE, set_count, OFF(child_files), "MCPGW_CHILD_FILES",
+     NULL, 0},
+    {"child-cpu", ARG_VALUE, set_count, OFF(child_cpu), "MCPGW_CHILD_CPU", NULL,
+     0},
     {"user", ARG_VALUE, set_str, OFF(user), "MCPGW_USER", check_user, 0},
     {"help", ARG_NONE, set_help, 0, NULL, NULL, 0},
     {"version", ARG_NONE, set_version, 0, NULL, NULL, 0},
@@ -914,17 +912,17 @@ static void list_free(struct config_list *l)
 static int check_sandbox(struct parser *ps)
 {
     const struct gw_config *c = ps->cfg;
-    const char *flag = c->child_env.n        ? "--env"
-                       : c->workdir          ? "--workdir"
-                       : c->allow_read.n     ? "--allow-read"
-                       : c->allow_write.n    ? "--allow-write"
-                       : c->no_network       ? "--no-network"
-                       : c->child_memory     ? "--child-memory"
-                       : c->child_procs      ? "--child-procs"
-                       : c->child_files      ? "--child-files"
-                       : c->child_cpu        ? "--child-cpu"
-                       : c->user             ? "--user"
-                                             : NULL;
+    const char *flag = c->child_env.n     ? "--env"
+                       : c->workdir       ? "--workdir"
+                       : c->allow_read.n  ? "--allow-read"
+                       : c->allow_write.n ? "--allow-write"
+                       : c->no_network    ? "--no-network"
+                       : c->child_memory  ? "--child-memory"
+                       : c->child_procs   ? "--child-procs"
+                       : c->child_files   ? "--child-files"
+                       : c->child_cpu     ? "--child-cpu"
+                       : c->user          ? "--user"
+                                          : NULL;
 
     if (c->sandbox == CONFIG_SANDBOX_OFF && flag)
         return set_err(ps, "%s needs --sandbox", flag);

@@ -344,8 +344,12 @@ static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max)
         r->bytes_out += n;
         return (ssize_t)n;
     }
-    if (r->aborted || r->stream_cut)
+    /* A cut stream must not look complete to its client; one whose
+     * client went away just ends. */
+    if (r->stream_cut)
         return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (r->aborted)
+        return MHD_CONTENT_READER_END_OF_STREAM;
     if (r->stream_done)
         return MHD_CONTENT_READER_END_OF_STREAM;
     suspend(r);

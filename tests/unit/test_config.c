@@ -664,6 +664,68 @@ static void test_escape(void)
     is_int(strlen(out), 4 * 8 + 3, "escape: worst case fits 4*max+4");
 }
 
+static void test_sandbox(void)
+{
+    is_int(P("--stdio", "cat"), 0, "sandbox: default");
+    is_int(cfg.sandbox, CONFIG_SANDBOX_OFF, "sandbox: off by default");
+    is_int(cfg.child_memory, 0, "sandbox: memory default is the module's");
+    is_int(P("--stdio", "cat", "--sandbox", "--no-network", "--env", "A",
+             "--env", "B=x,y", "--allow-read", "/srv/a", "--allow-read",
+             "/srv/b", "--allow-write", "/srv/w", "--workdir", "/srv/wd",
+             "--child-memory", "512M", "--child-procs", "64", "--child-files",
+             "100", "--child-cpu", "30", "--user", "1000:1000"),
+           0, "sandbox: every flag");
+    is_int(cfg.sandbox, CONFIG_SANDBOX_STRICT, "sandbox: bare is strict");
+    is_int(cfg.no_network, 1, "sandbox: --no-network");
+    is_int(cfg.child_env.n, 2, "sandbox: two --env");
+    is_str(cfg.child_env.v[1], "B=x,y", "sandbox: --env keeps commas");
+    is_int(cfg.allow_read.n, 2, "sandbox: --allow-read repeats");
+    is_str(cfg.allow_write.v[0], "/srv/w", "sandbox: --allow-write");
+    is_str(cfg.workdir, "/srv/wd", "sandbox: --workdir");
+    is_int(cfg.child_memory, 512 << 20, "sandbox: --child-memory");
+    is_int(cfg.child_procs, 64, "sandbox: --child-procs");
+    is_int(cfg.child_files, 100, "sandbox: --child-files");
+    is_int(cfg.child_cpu, 30, "sandbox: --child-cpu");
+    is_str(cfg.user, "1000:1000", "sandbox: --user");
+    is_int(P("--stdio", "cat", "--sandbox=best-effort"), 0,
+           "sandbox: best-effort");
+    is_int(cfg.sandbox, CONFIG_SANDBOX_BEST_EFFORT, "sandbox: best-effort");
+    is_int(P("--stdio", "cat", "--sandbox=strict"), 0, "sandbox: =strict");
+    is_int(cfg.sandbox, CONFIG_SANDBOX_STRICT, "sandbox: =strict value");
+    is_err(P("--stdio", "cat", "--sandbox=loose"),
+           "--sandbox: invalid value 'loose' (want strict or best-effort)",
+           "sandbox: bad mode");
+    is_err(P("--stdio", "cat", "--sandbox", "best-effort"),
+           "unexpected argument 'best-effort'", "sandbox: the mode needs '='");
+    is_err(P("--stdio", "cat", "--allow-read", "/srv"),
+           "--allow-read needs --sandbox", "sandbox: needed by --allow-read");
+    is_err(P("--stdio", "cat", "--no-network"), "--no-network needs --sandbox",
+           "sandbox: needed by --no-network");
+    is_err(P("--stdio", "cat", "--user", "nobody"), "--user needs --sandbox",
+           "sandbox: needed by --user");
+    is_err(P("--stdio", "cat", "--sandbox", "--allow-write", "srv"),
+           "--allow-write: invalid path 'srv' (must start with '/')",
+           "sandbox: relative --allow-write");
+    is_err(P("--stdio", "cat", "--sandbox", "--env", "1X=2"),
+           "--env: invalid variable '1X=2' (want NAME or NAME=VALUE)",
+           "sandbox: bad --env name");
+    is_err(P("--stdio", "cat", "--sandbox", "--env", "=x"),
+           "--env: invalid variable '=x' (want NAME or NAME=VALUE)",
+           "sandbox: empty --env name");
+    is_err(P("--stdio", "cat", "--sandbox", "--user", "a b"),
+           "--user: invalid user 'a b' (want NAME, UID or UID:GID)",
+           "sandbox: bad --user");
+    is_err(P("--stdio", "cat", "--sandbox", "--child-procs", "0"),
+           "--child-procs: out of range '0'", "sandbox: zero procs");
+
+    char *env[] = {"MCPGW_SANDBOX=best-effort", "MCPGW_ALLOW_READ=/a,/b",
+                   "MCPGW_NO_NETWORK=1", NULL};
+    is_int(PE(env, "--stdio", "cat"), 0, "sandbox: from the environment");
+    is_int(cfg.sandbox, CONFIG_SANDBOX_BEST_EFFORT, "sandbox: MCPGW_SANDBOX");
+    is_int(cfg.allow_read.n, 2, "sandbox: MCPGW_ALLOW_READ is a list");
+    is_int(cfg.no_network, 1, "sandbox: MCPGW_NO_NETWORK");
+}
+
 int main(void)
 {
     test_defaults();
@@ -683,6 +745,7 @@ int main(void)
     test_sizes();
     test_durations();
     test_escape();
+    test_sandbox();
     config_free(&cfg);
     return tap_done();
 }
