@@ -275,6 +275,45 @@ static void open_gate(struct gateway *g)
     }
 }
 
+static bool is_token_flag(const char *w, size_t n)
+{
+    return (strlen("--auth-token") == n &&
+            strncmp(w, "--auth-token", n) == 0) ||
+           (strlen("--authToken") == n && strncmp(w, "--authToken", n) == 0);
+}
+
+static void wipe(char *s)
+{
+    memset(s, 'x', strlen(s));
+}
+
+/*
+ * Tokens were copied into the configuration. Their text in argv and in
+ * the initial environment is still readable in /proc/<pid>/cmdline and
+ * /proc/<pid>/environ, so it is overwritten; and the gateway is made
+ * undumpable, which closes its /proc files (environ, mem) to processes of
+ * the same user, such as an MCP server run without --sandbox.
+ */
+static void hide_secrets(int argc, char **argv)
+{
+    extern char **environ;
+
+    for (int i = 1; i < argc; i++) {
+        char *eq = strchr(argv[i], '=');
+        if (eq && is_token_flag(argv[i], (size_t)(eq - argv[i])))
+            wipe(eq + 1);
+        else if (is_token_flag(argv[i], strlen(argv[i])) && i + 1 < argc)
+            wipe(argv[++i]);
+    }
+    for (char **e = environ; *e; e++)
+        if (strncmp(*e, "ACCESS_TOKEN=", 13) == 0 ||
+            strncmp(*e, "MCPGW_AUTH_TOKEN=", 17) == 0)
+            wipe(strchr(*e, '=') + 1);
+    if (prctl(PR_SET_DUMPABLE, 0) < 0)
+        log_warn("main", "cannot make the gateway undumpable: %s",
+                 strerror(errno));
+}
+
 /* The helper between fork and the MCP server's exec, and the report. */
 static void dispatch_sandbox(int argc, char **argv)
 {
@@ -308,6 +347,7 @@ int main(int argc, char **argv)
     configure(g, argc, argv);
     open_gate(g);
     log_init(g->cfg.log_level, g->cfg.log_format);
+    hide_secrets(argc, argv);
     start_sandbox(g);
     /* A child that dies mid-write must cost an error, not the gateway. */
     signal(SIGPIPE, SIG_IGN);
