@@ -681,10 +681,26 @@ size_t backend_pending(const struct backend *b)
     return b->router.count;
 }
 
+static void log_stats(const struct backend *b)
+{
+    const struct backend_stats *st = &b->stats;
+
+    log_info("backend",
+             "calls=%llu restarts=%llu exits=%llu timeouts=%llu "
+             "oversize=%llu noise=%llu unrouted=%llu cancelled=%llu",
+             (unsigned long long)st->calls, (unsigned long long)st->restarts,
+             (unsigned long long)st->exits, (unsigned long long)st->timeouts,
+             (unsigned long long)st->oversize, (unsigned long long)st->noise,
+             (unsigned long long)st->unrouted,
+             (unsigned long long)st->cancelled);
+}
+
 void backend_stop(struct backend *b, void (*done)(void *arg), void *arg)
 {
     if (b->state == BACKEND_STOPPING || b->state == BACKEND_STOPPED)
         return;
+    if (b->mode == BACKEND_SHARED)
+        log_stats(b);
     bool running = b->child.state != CHILD_IDLE;
 
     b->on_stopped = done;

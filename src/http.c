@@ -114,6 +114,8 @@ struct http_server {
     struct http_req *pending; /* pending streams with news */
     struct http_conn *conns;  /* every open connection */
     size_t nconns;
+    uint64_t by_class[6];           /* answers by status class, 1xx..5xx */
+    uint64_t cut_slow, cut_streams; /* connections and streams cut */
     size_t active;
     bool quiesced;
     int open_handles;
@@ -464,6 +466,7 @@ int http_stream_write(struct http_req *r, const char *p, size_t n)
                  "unsent bytes",
                  r->peer, r->out.len);
         r->stream_cut = true;
+        r->srv->cut_streams++;
         buf_free(&r->out);
         stream_news(r);
         return -ENOBUFS;
@@ -529,6 +532,7 @@ static void cut_slow(struct http_server *s, uint64_t now)
                  "request in %llu ms",
                  (unsigned long long)limit);
         shutdown(ci->connect_fd, SHUT_RDWR);
+        s->cut_slow++;
         hc->phase = CONN_BUSY; /* once is enough */
     }
 }
@@ -748,6 +752,7 @@ static void access_log(struct http_req *r, bool aborted)
     double ms = (double)(uv_hrtime() - r->started_ns) / 1e6;
     char path[4 * 128 + 4], why[4 * 96 + 4];
 
+    r->srv->by_class[r->status / 100 < 6 ? r->status / 100 : 0]++;
     if (!log_enabled(LOG_INFO))
         return;
     log_escape(r->reason, strlen(r->reason), 95, why);
@@ -1059,6 +1064,13 @@ static void on_closed(uv_handle_t *h)
 
 void http_stop(struct http_server *s, void (*done)(void *arg), void *arg)
 {
+    log_info(
+        "http",
+        "answered 2xx=%llu 3xx=%llu 4xx=%llu 5xx=%llu; cut %llu slow "
+        "connections and %llu unread streams",
+        (unsigned long long)s->by_class[2], (unsigned long long)s->by_class[3],
+        (unsigned long long)s->by_class[4], (unsigned long long)s->by_class[5],
+        (unsigned long long)s->cut_slow, (unsigned long long)s->cut_streams);
     s->on_stopped = done;
     s->stopped_arg = arg;
     for (struct http_req *r = s->reqs; r; r = r->next) {
