@@ -18,6 +18,20 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 export const ROOT = path.resolve(here, '..', '..');
+
+// Under --sandbox a root gateway runs its MCP server as nobody, which must
+// be able to reach the fixtures and node_modules in this checkout. A clone
+// made in a mktemp directory (mode 0700) is not reachable; give its
+// ancestors the search bit only (no listing), and say so.
+if (process.getuid && process.getuid() === 0) {
+  for (let dir = ROOT; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const mode = fs.statSync(dir).mode;
+    if ((mode & 0o001) === 0) {
+      fs.chmodSync(dir, (mode & 0o7777) | 0o001);
+      console.error(`# lib.mjs: added o+x to ${dir} so a sandboxed server can reach the checkout`);
+    }
+  }
+}
 export const MCPGW_BIN = process.env.MCPGW_BIN || path.join(ROOT, 'build', 'mcpgw');
 export const FIXTURE = path.join(ROOT, 'tests', 'fixtures', 'fixture-server.mjs');
 export const EVERYTHING = path.join(
