@@ -163,7 +163,12 @@ test(`soak: ${TOTAL} echo calls, ${CLIENTS} clients, ${KILLS} child SIGKILLs`, {
   assert.equal(kills.length, KILLS, 'the child was killed five times');
   assert.ok(errors <= TOTAL / 10, `errors (${errors}) are the calls the killed children held, not most calls`);
   assert.ok(warmRss !== null, 'a warm-up RSS');
-  assert.ok(endRss < warmRss + RSS_SLACK_KB,
-            `end RSS ${endRss} kB < warm-up RSS ${warmRss} kB + ${RSS_SLACK_KB} kB`);
+  // Under valgrind the RSS is valgrind's; memcheck's leak report is the
+  // check there (a leak makes the gateway exit non-zero).
+  if (cmdlineOf(gw.pid).includes('valgrind'))
+    console.log('soak: under valgrind, the RSS bound is not checked');
+  else
+    assert.ok(endRss < warmRss + RSS_SLACK_KB,
+              `end RSS ${endRss} kB < warm-up RSS ${warmRss} kB + ${RSS_SLACK_KB} kB`);
   assert.equal(gw.exitInfo(), null, 'the gateway survived');
 });
