@@ -664,6 +664,22 @@ int backend_call(struct backend *b, const char *doc, const struct rpc_msg *m,
     return 0;
 }
 
+const char *backend_refusal(int rc, unsigned *status)
+{
+    *status = 503;
+    switch (rc) {
+    case -EBUSY:
+        return "Too many requests in flight";
+    case -ENOBUFS:
+        return "MCP server is not reading its input";
+    case -ESHUTDOWN:
+        return "Gateway is shutting down";
+    default:
+        *status = 500;
+        return "Internal error: out of memory";
+    }
+}
+
 void backend_cancel(struct backend *b, struct rt_entry *e, const char *reason)
 {
     if (e->state == RT_SENT && b->child.state == CHILD_RUNNING)

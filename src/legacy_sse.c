@@ -215,20 +215,6 @@ static int free_slot(struct legacy_client *c)
     return (int)old;
 }
 
-static const char *refusal(int rc)
-{
-    switch (rc) {
-    case -EBUSY:
-        return "Too many requests in flight";
-    case -ENOBUFS:
-        return "MCP server is not reading its input";
-    case -ESHUTDOWN:
-        return "Gateway is shutting down";
-    default:
-        return "Internal error";
-    }
-}
-
 static void call(struct legacy_client *c, struct http_req *r, const char *doc,
                  const struct rpc_msg *m)
 {
@@ -242,7 +228,9 @@ static void call(struct legacy_client *c, struct http_req *r, const char *doc,
         send_message(c, now.data, now.len);
     buf_free(&now);
     if (rc < 0) {
-        http_respond_error(r, 503, RPC_CONNECTION_CLOSED, refusal(rc));
+        unsigned status;
+        const char *why = backend_refusal(rc, &status);
+        http_respond_error(r, status, RPC_CONNECTION_CLOSED, why);
         return;
     }
     http_respond(r, 202, "text/plain", "Accepted", 8);

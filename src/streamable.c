@@ -331,22 +331,6 @@ static void absorb(const struct parsed *p)
 
 /* --- calls ---------------------------------------------------------- */
 
-static const char *refusal(int rc, unsigned *status)
-{
-    *status = 503;
-    switch (rc) {
-    case -EBUSY:
-        return "Too many requests in flight";
-    case -ENOBUFS:
-        return "MCP server is not reading its input";
-    case -ESHUTDOWN:
-        return "Gateway is shutting down";
-    default:
-        *status = 500;
-        return "Internal error: out of memory";
-    }
-}
-
 /* Starts one call; a refusal becomes that call's in-band error. */
 static int start_call(struct exchange *ex, const struct parsed *p,
                       const struct rpc_msg *m, unsigned slot)
@@ -360,7 +344,7 @@ static int start_call(struct exchange *ex, const struct parsed *p,
         return rc;
     buf_reset(&c->reply);
     rpc_error_append(&c->reply, p->doc + m->id.off, m->id.len,
-                     RPC_CONNECTION_CLOSED, refusal(rc, &status));
+                     RPC_CONNECTION_CLOSED, backend_refusal(rc, &status));
     return rc;
 }
 
@@ -458,7 +442,7 @@ static void run_calls(struct streamable *sm, struct http_req *r,
     }
     if (!p->batch && rc < 0) {
         /* A lone request that could not start: say so in the status. */
-        refusal(rc, &status);
+        backend_refusal(rc, &status);
         http_respond(r, status, "application/json", ex->calls[0].reply.data,
                      ex->calls[0].reply.len);
         release(ex, false);

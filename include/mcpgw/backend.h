@@ -122,6 +122,13 @@ int backend_call(struct backend *b, const char *doc, const struct rpc_msg *m,
                  struct gw_buf *now, struct rt_entry **entry);
 
 /*
+ * What a transport tells the caller when backend_call refused with rc:
+ * the message, and the HTTP status when the refusal is the whole answer
+ * (503 for a bound, 500 otherwise).
+ */
+const char *backend_refusal(int rc, unsigned *status);
+
+/*
  * Withdraws a call whose caller went away: the child gets
  * notifications/cancelled if it has the request, and a late reply is
  * dropped. The owner is not called.
