@@ -444,6 +444,20 @@ void http_stream_start(struct http_req *r, unsigned status,
     suspend(r);
 }
 
+/*
+ * Closes the socket under libmicrohttpd: a client that reads nothing
+ * never lets it write again, so it would otherwise wait for its idle
+ * timeout. It sees the error, and the request ends as aborted.
+ */
+static void hang_up(struct http_req *r)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+    if (ci)
+        shutdown(ci->connect_fd, SHUT_RDWR);
+}
+
 /* Wakes whoever sends the stream's bytes: the flush, or the reader. */
 static void stream_news(struct http_req *r)
 {
@@ -468,6 +482,7 @@ int http_stream_write(struct http_req *r, const char *p, size_t n)
         r->stream_cut = true;
         r->srv->cut_streams++;
         buf_free(&r->out);
+        hang_up(r);
         stream_news(r);
         return -ENOBUFS;
     }
