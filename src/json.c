@@ -550,35 +550,53 @@ int json_validate(const char *doc, size_t len, unsigned max_depth,
     return 0;
 }
 
+bool json_object_next(const char *doc, struct json_span obj, size_t *cursor,
+                      struct json_span *key, struct json_span *val)
+{
+    const unsigned char *p = (const unsigned char *)doc;
+
+    span_none(key);
+    span_none(val);
+    if (obj.type != JSON_OBJECT || obj.len < 2)
+        return false;
+    size_t end = obj.off + obj.len - 1; /* the closing brace */
+    /* 0 means "start"; any later cursor is past the opening brace. */
+    size_t i = *cursor ? *cursor : skip_ws(p, obj.off + 1, end);
+    if (i <= obj.off || i >= end || p[i] != '"') {
+        *cursor = end;
+        return false;
+    }
+    *key = (struct json_span){i, skip_string(p, i, end) - i, JSON_STRING};
+    i = skip_ws(p, key->off + key->len, end);
+    if (i >= end || p[i] != ':') {
+        span_none(key);
+        *cursor = end;
+        return false;
+    }
+    span_at(p, skip_ws(p, i + 1, end), end, val);
+    i = skip_ws(p, val->off + val->len, end);
+    if (i < end && p[i] == ',')
+        i = skip_ws(p, i + 1, end);
+    *cursor = i;
+    return true;
+}
+
 int json_member(const char *doc, struct json_span obj, const char *key,
                 struct json_span *val)
 {
-    const unsigned char *p = (const unsigned char *)doc;
+    struct json_span k, v;
+    size_t cursor = 0;
     int count = 0;
 
     span_none(val);
-    if (obj.type != JSON_OBJECT || obj.len < 2)
-        return 0;
-    size_t end = obj.off + obj.len - 1; /* the closing brace */
-    size_t i = skip_ws(p, obj.off + 1, end);
-    while (i < end && p[i] == '"') {
-        struct json_span k = {i, skip_string(p, i, end) - i, JSON_STRING};
-        struct json_span v;
-        i = skip_ws(p, k.off + k.len, end);
-        if (i >= end || p[i] != ':')
+    while (json_object_next(doc, obj, &cursor, &k, &v)) {
+        if (!json_string_eq(doc, k, key))
+            continue;
+        if (count == 0)
+            *val = v;
+        /* Two is all callers need to reject a duplicate. */
+        if (++count == 2)
             break;
-        span_at(p, skip_ws(p, i + 1, end), end, &v);
-        if (json_string_eq(doc, k, key)) {
-            if (count == 0)
-                *val = v;
-            /* Two is all callers need to reject a duplicate. */
-            if (++count == 2)
-                break;
-        }
-        i = skip_ws(p, v.off + v.len, end);
-        if (i >= end || p[i] != ',')
-            break;
-        i = skip_ws(p, i + 1, end);
     }
     return count;
 }

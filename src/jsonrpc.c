@@ -82,20 +82,41 @@ static int classify_call(const char *doc, struct rpc_msg *m,
     return read_progress_token(doc, m);
 }
 
+/*
+ * Reads the members the gateway routes on in one pass over the message,
+ * however large its params or result: each is kept once, and a second
+ * copy makes the message invalid.
+ */
+static int read_members(const char *doc, struct json_span v,
+                        struct json_span *const slot[])
+{
+    static const char *const names[] = {"jsonrpc", "id",     "method",
+                                        "params",  "result", "error"};
+    struct json_span k, val;
+    size_t cursor = 0;
+
+    while (json_object_next(doc, v, &cursor, &k, &val)) {
+        for (size_t j = 0; j < 6; j++) {
+            if (!json_string_eq(doc, k, names[j]))
+                continue;
+            if (slot[j]->type != JSON_NONE)
+                return -EINVAL;
+            *slot[j] = val;
+            break;
+        }
+    }
+    return 0;
+}
+
 int rpc_classify(const char *doc, struct json_span v, struct rpc_msg *m)
 {
-    struct json_span version, method, result;
+    struct json_span version = {0}, method = {0}, result = {0};
+    struct json_span *const slot[] = {&version,   &m->id,  &method,
+                                      &m->params, &result, &m->error};
 
     memset(m, 0, sizeof(*m));
     m->root = v;
-    if (v.type != JSON_OBJECT)
-        return -EINVAL;
-    if (unique_member(doc, v, "jsonrpc", &version) < 0 ||
-        unique_member(doc, v, "id", &m->id) < 0 ||
-        unique_member(doc, v, "method", &method) < 0 ||
-        unique_member(doc, v, "params", &m->params) < 0 ||
-        unique_member(doc, v, "result", &result) < 0 ||
-        unique_member(doc, v, "error", &m->error) < 0)
+    if (v.type != JSON_OBJECT || read_members(doc, v, slot) < 0)
         return -EINVAL;
     if (!json_string_eq(doc, version, "2.0"))
         return -EINVAL;

@@ -61,6 +61,14 @@ int json_member(const char *doc, struct json_span obj, const char *key,
                 struct json_span *val);
 
 /*
+ * Steps through the members of the object at obj, in order: *cursor
+ * starts at 0 and is advanced by each call. Returns true and sets *key
+ * (the string span, quotes included) and *val while members remain.
+ */
+bool json_object_next(const char *doc, struct json_span obj, size_t *cursor,
+                      struct json_span *key, struct json_span *val);
+
+/*
  * Steps through the elements of the array at arr. *cursor starts at 0 and
  * is advanced by each call. Returns true and sets *elem while elements
  * remain, false at the end.

@@ -462,6 +462,34 @@ static void test_escape(void)
     is_int(json_escape("", 0, none), 0, "escape of nothing");
 }
 
+static void test_object_next(void)
+{
+    const char *doc = "{ \"a\" : 1 , \"b\":[2,{\"c\":3}],\"\\u0064\":\"x\" }";
+    struct json_span root, k, v;
+    size_t cursor = 0;
+
+    ok(json_validate(doc, strlen(doc), 64, &root) == 0, "object_next doc");
+    ok(json_object_next(doc, root, &cursor, &k, &v), "first member");
+    is_mem(doc + k.off, k.len, "\"a\"", "first key span");
+    is_mem(doc + v.off, v.len, "1", "first value span");
+    ok(json_object_next(doc, root, &cursor, &k, &v), "second member");
+    is_mem(doc + v.off, v.len, "[2,{\"c\":3}]", "nested value skipped whole");
+    ok(json_object_next(doc, root, &cursor, &k, &v), "third member");
+    ok(json_string_eq(doc, k, "d"), "escaped key decodes");
+    ok(!json_object_next(doc, root, &cursor, &k, &v), "no fourth member");
+    ok(k.type == JSON_NONE && v.type == JSON_NONE, "spans cleared at the end");
+    ok(!json_object_next(doc, root, &cursor, &k, &v), "stays at the end");
+
+    const char *empty = " { } ";
+    cursor = 0;
+    ok(json_validate(empty, strlen(empty), 64, &root) == 0, "empty object");
+    ok(!json_object_next(empty, root, &cursor, &k, &v), "empty: no member");
+    const char *arr = "[1]";
+    cursor = 0;
+    json_validate(arr, 3, 64, &root);
+    ok(!json_object_next(arr, root, &cursor, &k, &v), "array: not an object");
+}
+
 int main(void)
 {
     test_table();
@@ -472,5 +500,6 @@ int main(void)
     test_strings();
     test_uint64();
     test_escape();
+    test_object_next();
     return tap_done();
 }

@@ -425,12 +425,12 @@ static void test_splice(void)
            "out-of-order edits applied");
     buf_free(&out);
 
-    struct rpc_edit skip[2] = {{none, "XXX", 3}, {tok, "0", 1}};
+    struct rpc_edit skip[2] = {{none, "ZZZ", 3}, {tok, "0", 1}};
     is_int(rpc_splice(&out, d, whole, skip, 2), 0, "a JSON_NONE edit");
     is_str(out.data, "{\"id\":12,\"x\":[1,2],\"t\":0}", "JSON_NONE skipped");
     buf_free(&out);
 
-    struct rpc_edit skip2[2] = {{tok, "0", 1}, {none, "XXX", 3}};
+    struct rpc_edit skip2[2] = {{tok, "0", 1}, {none, "ZZZ", 3}};
     is_int(rpc_splice(&out, d, whole, skip2, 2), 0, "JSON_NONE edit last");
     is_str(out.data, "{\"id\":12,\"x\":[1,2],\"t\":0}",
            "trailing JSON_NONE skipped");
