@@ -89,11 +89,15 @@ static void send_initialize(struct backend *b)
     struct gw_buf msg = {0};
 
     b->init_id = router_next_id(&b->router);
-    /* No client capabilities: a shared child has no one client to ask. */
+    /* Sampling and elicitation go to the client whose call holds the
+     * child (see on_server_request). Never roots: a server such as
+     * server-filesystem replaces its directories with a client's roots,
+     * and the gateway has none to give. */
     buf_printf(&msg,
                "{\"jsonrpc\":\"2.0\",\"id\":%" PRIu64 ",\"method\":"
                "\"initialize\",\"params\":{\"protocolVersion\":\"%s\","
-               "\"capabilities\":{},\"clientInfo\":{\"name\":\"mcpgw\","
+               "\"capabilities\":{\"sampling\":{},\"elicitation\":{"
+               "\"form\":{}}},\"clientInfo\":{\"name\":\"mcpgw\","
                "\"version\":\"%s\"}}}",
                b->init_id, b->cfg->protocol_version, MCPGW_VERSION);
     if (send_msg(b, &msg) < 0)
@@ -216,24 +220,139 @@ static void on_init_response(struct backend *b, const char *doc,
 
 /* --- messages from the child ---------------------------------------- */
 
-/* A request from the server: a shared child has no client to ask. */
-static void answer_server_request(struct backend *b, const char *doc,
-                                  const struct rpc_msg *m)
+/*
+ * A request of the shared child's own: it goes to the client whose call
+ * holds the child alone, under an id of the gateway's. Returns NULL when
+ * it went, else why it could not (the child gets that as an error).
+ */
+static const char *ask_holder(struct backend *b, const char *doc,
+                              const struct rpc_msg *m)
 {
+    struct rt_entry *h = router_sole_holder(&b->router);
     struct gw_buf out = {0};
+    struct ask *a;
+    int rc;
 
+    if (h == NULL)
+        return b->router.nholders > 1
+                   ? "several calls are in flight on this shared MCP server "
+                     "and none can be told to have asked (mcpgw --pool N "
+                     "gives each its own server)"
+                   : "no call is in flight on this shared MCP server to "
+                     "ask for";
+    if (h->ops->on_server_message == NULL)
+        return "the call's client cannot take server requests";
+    a = ask_add(&b->asks, doc + m->id.off, m->id.len, h, &rc);
+    if (a == NULL)
+        return rc == -ENOSPC ? "too many server requests wait for an answer"
+                             : "internal error";
+    struct rpc_edit edit = {m->id, a->id, ASK_ID_LEN};
+    rc = rpc_splice(&out, doc, m->root, &edit, 1);
+    if (rc == 0)
+        rc = h->ops->on_server_message(h->owner, h->slot, m->method, out.data,
+                                       out.len);
+    buf_free(&out);
+    if (rc < 0) {
+        ask_remove(&b->asks, a);
+        return rc == -ENOTSUP ? "the call's client did not declare that "
+                                "capability"
+                              : "the call's answer is a JSON body, with no "
+                                "stream for server requests";
+    }
+    b->stats.asked++;
+    return NULL;
+}
+
+static void on_server_request(struct backend *b, const char *doc,
+                              const struct rpc_msg *m)
+{
+    const char *why = ask_holder(b, doc, m);
+    struct gw_buf out = {0};
+    char msg[256];
+
+    if (why == NULL)
+        return;
+    b->stats.unrouted++;
     if (strcmp(m->method, "ping") == 0) {
         buf_append_str(&out, "{\"jsonrpc\":\"2.0\",\"id\":");
         buf_append(&out, doc + m->id.off, m->id.len);
         buf_append_str(&out, ",\"result\":{}}");
     } else {
+        snprintf(msg, sizeof(msg), "Method not found: %s", why);
         rpc_error_append(&out, doc + m->id.off, m->id.len, RPC_METHOD_NOT_FOUND,
-                         "Method not found: no client to ask on a shared "
-                         "MCP server");
-        log_info("backend", "refused server request %s: shared child",
-                 m->method);
+                         msg);
+        log_info("backend", "pid=%d refused server request %s: %s",
+                 (int)b->child.pid, m->method, why);
     }
     send_msg(b, &out);
+    buf_free(&out);
+}
+
+/* The child gave up a request of its own: so does the client it asked. */
+static bool on_server_cancelled(struct backend *b, const char *doc,
+                                const struct rpc_msg *m)
+{
+    struct json_span rid;
+    struct gw_buf out = {0};
+    struct ask *a = NULL;
+
+    if (m->params.type == JSON_OBJECT &&
+        json_member(doc, m->params, "requestId", &rid) == 1)
+        a = ask_find_child(&b->asks, doc + rid.off, rid.len);
+    if (a == NULL)
+        return false;
+    struct rt_entry *h = a->holder;
+    struct rpc_edit edit = {rid, a->id, ASK_ID_LEN};
+    if (rpc_splice(&out, doc, m->root, &edit, 1) == 0)
+        h->ops->on_server_message(h->owner, h->slot, m->method, out.data,
+                                  out.len);
+    buf_free(&out);
+    ask_remove(&b->asks, a);
+    return true;
+}
+
+/*
+ * A notification of the shared child's that names no call. Logging is
+ * about the work in progress, so it goes to the call holding the child
+ * alone; list changes and resource updates are about no call, and are
+ * not passed on (their capabilities are not offered to clients).
+ */
+static bool on_server_notification(struct backend *b, const char *doc,
+                                   const struct rpc_msg *m)
+{
+    struct rt_entry *h;
+
+    if (strcmp(m->method, "notifications/cancelled") == 0)
+        return on_server_cancelled(b, doc, m);
+    if (strcmp(m->method, "notifications/message") != 0)
+        return false;
+    h = router_sole_holder(&b->router);
+    if (h == NULL || h->ops->on_server_message == NULL ||
+        h->ops->on_server_message(h->owner, h->slot, m->method,
+                                  doc + m->root.off, m->root.len) < 0)
+        return false;
+    b->stats.asked++;
+    return true;
+}
+
+/* A holder ended with requests made for it unanswered: the child must
+ * not wait for them for ever. */
+static void holder_gone(void *arg, struct rt_entry *e)
+{
+    struct backend *b = arg;
+    struct ask *a;
+    struct gw_buf out = {0};
+
+    while ((a = ask_of_holder(&b->asks, e)) != NULL) {
+        buf_reset(&out);
+        rpc_error_append(&out, a->child_id, a->child_id_len,
+                         RPC_CONNECTION_CLOSED,
+                         "Connection closed: the call this request was made "
+                         "for has ended");
+        if (b->child.state == CHILD_RUNNING)
+            send_msg(b, &out);
+        ask_remove(&b->asks, a);
+    }
     buf_free(&out);
 }
 
@@ -277,13 +396,12 @@ static void on_frame(void *ctx, const char *p, size_t len)
         return;
     }
     if (m.kind == RPC_REQUEST) {
-        answer_server_request(b, p, &m);
+        on_server_request(b, p, &m);
         return;
     }
+    if (m.kind == RPC_NOTIFICATION && on_server_notification(b, p, &m))
+        return;
 
-    /* XXX: notifications that name no request (logging, list changes)
-     * are dropped on a shared child: it has no one client to give them
-     * to. The child pool of issue #5 gives them a destination. */
     b->stats.unrouted++;
     log_debug("backend", "dropped %s from the child: no caller",
               m.kind == RPC_RESPONSE ? "a late response" : m.method);
@@ -363,6 +481,7 @@ static void close_timers_done(uv_handle_t *h)
 
     if (--b->open_timers > 0)
         return;
+    ask_clear(&b->asks);
     router_free(&b->router);
     cJSON_Delete(b->init_result);
     b->init_result = NULL;
@@ -412,6 +531,8 @@ static void on_child_exit(void *ctx, int64_t status, int sig)
     struct backend *b = ctx;
 
     b->stats.exits++;
+    /* The child that asked is gone: its answers have nowhere to go. */
+    ask_clear(&b->asks);
     fail_state(b, RT_SENT, RT_FAIL_EXITED, RPC_CONNECTION_CLOSED,
                "Connection closed: the MCP server exited before answering");
     if (b->state == BACKEND_STOPPING) {
@@ -499,6 +620,8 @@ static int setup(struct backend *b, uv_loop_t *loop,
     b->env = child_environment();
     if (b->env == NULL || router_init(&b->router) < 0)
         return -ENOMEM;
+    b->router.on_holder_gone = holder_gone;
+    b->router.holder_arg = b;
     uv_timer_init(loop, &b->restart_timer);
     uv_timer_init(loop, &b->sweep_timer);
     b->restart_timer.data = b->sweep_timer.data = b;
@@ -652,6 +775,8 @@ int backend_call(struct backend *b, const char *doc, const struct rpc_msg *m,
                    slot, t + b->cfg->request_timeout);
     if (e == NULL)
         return -ENOMEM;
+    if (b->mode == BACKEND_SHARED && backend_may_ask(m->method))
+        router_hold(&b->router, e);
     e->ready_deadline = t + b->cfg->ready_timeout;
     rc = ready ? send_msg(b, &e->request) : 0;
     if (ready && rc == 0)
@@ -697,26 +822,45 @@ size_t backend_pending(const struct backend *b)
     return b->router.count;
 }
 
-static void log_stats(const struct backend *b)
+int backend_answer(struct backend *b, const char *doc, const struct rpc_msg *m)
 {
-    const struct backend_stats *st = &b->stats;
+    struct ask *a = ask_find(&b->asks, doc + m->id.off, m->id.len);
+    struct gw_buf out = {0};
 
-    log_info("backend",
-             "calls=%llu restarts=%llu exits=%llu timeouts=%llu "
-             "oversize=%llu noise=%llu unrouted=%llu cancelled=%llu",
-             (unsigned long long)st->calls, (unsigned long long)st->restarts,
-             (unsigned long long)st->exits, (unsigned long long)st->timeouts,
-             (unsigned long long)st->oversize, (unsigned long long)st->noise,
-             (unsigned long long)st->unrouted,
-             (unsigned long long)st->cancelled);
+    if (a == NULL)
+        return 0;
+    struct rpc_edit edit = {m->id, a->child_id, a->child_id_len};
+    int rc = rpc_splice(&out, doc, m->root, &edit, 1);
+    ask_remove(&b->asks, a);
+    if (rc == 0)
+        rc = b->child.state == CHILD_RUNNING ? send_msg(b, &out) : -EPIPE;
+    buf_free(&out);
+    return rc < 0 ? rc : 1;
+}
+
+/*
+ * These run the server's own code on the client's behalf (a tool, a
+ * prompt, a resource, a completion), which is where MCP servers sample,
+ * elicit and log. Listing, ping, logging/setLevel and subscriptions
+ * answer from what the server has; initialize is the gateway's.
+ */
+bool backend_may_ask(const char *method)
+{
+    return strcmp(method, "tools/call") == 0 ||
+           strcmp(method, "prompts/get") == 0 ||
+           strcmp(method, "resources/read") == 0 ||
+           strcmp(method, "completion/complete") == 0;
+}
+
+size_t backend_holders(const struct backend *b)
+{
+    return b->router.nholders;
 }
 
 void backend_stop(struct backend *b, void (*done)(void *arg), void *arg)
 {
     if (b->state == BACKEND_STOPPING || b->state == BACKEND_STOPPED)
         return;
-    if (b->mode == BACKEND_SHARED)
-        log_stats(b);
     bool running = b->child.state != CHILD_IDLE;
 
     b->on_stopped = done;

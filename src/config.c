@@ -200,6 +200,17 @@ static int set_count(struct parser *ps, const struct opt *o, const char *val)
     return rc;
 }
 
+/* --pool: each child costs memory and a start. */
+static int set_pool(struct parser *ps, const struct opt *o, const char *val)
+{
+    uint64_t v;
+    int rc = parse_number(ps, val, 1, CONFIG_POOL_MAX, &v);
+
+    if (rc == 0)
+        *(unsigned *)field(ps, o) = (unsigned)v;
+    return rc;
+}
+
 static int set_size(struct parser *ps, const struct opt *o, const char *val)
 {
     if (config_parse_size(val, field(ps, o)) < 0)
@@ -534,6 +545,7 @@ static const struct opt opts[] = {
     {"host", ARG_VALUE, set_str, OFF(host), "MCPGW_HOST", NULL, 0},
     {"json-response", ARG_BOOL, set_bool, OFF(json_response),
      "MCPGW_JSON_RESPONSE", NULL, 0},
+    {"pool", ARG_VALUE, set_pool, OFF(pool), "MCPGW_POOL", NULL, 0},
     {"auth-token", ARG_VALUE, set_list, OFF(auth_tokens), "MCPGW_AUTH_TOKEN",
      NULL, F_UNION},
     {"auth-token-file", ARG_VALUE, set_list, OFF(auth_token_files),
@@ -631,6 +643,7 @@ static const char usage[] =
     "Listening:\n"
     "  --host ADDR                address to bind (127.0.0.1)\n"
     "  --json-response            answer with JSON bodies, not SSE streams\n"
+    "  --pool N                   shared children, without --stateful (1)\n"
     "\n"
     "Who may call:\n"
     "  --auth-token T             accept Authorization: Bearer T; repeatable;\n"
@@ -884,6 +897,7 @@ static int set_defaults(struct gw_config *cfg)
         .header_timeout = 10000,
         .session_timeout = 30 * 60 * 1000,
         .max_sessions = 100,
+        .pool = 1,
     };
     cfg->protocol_version = strdup("2025-11-25");
     cfg->host = strdup("127.0.0.1");
@@ -941,6 +955,9 @@ static int parse_all(struct parser *ps, int argc, char **argv, char **envp)
         return rc;
     if (!ps->cfg->stdio_cmd)
         return set_err(ps, "--stdio is required");
+    /* Sessions have a child each; a pool is of shared children. */
+    if (ps->cfg->stateful && ps->cfg->pool > 1)
+        return set_err(ps, "--pool cannot be used with --stateful");
     return check_sandbox(ps);
 }
 

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "mcpgw/backend.h"
+#include "mcpgw/pool.h"
 
 static bool is_get(struct http_req *r)
 {
@@ -31,11 +31,11 @@ void health_live(struct http_req *r, void *arg)
 
 void health_ready(struct http_req *r, void *arg)
 {
-    const struct backend *b = arg;
+    const struct pool *p = arg;
 
     if (!is_get(r))
         return;
-    if (b == NULL || backend_ready(b))
+    if (p == NULL || pool_ready(p))
         json(r, 200, "{\"status\":\"ready\"}");
     else
         json(r, 503, "{\"status\":\"starting\"}");

@@ -15,12 +15,19 @@
 
 #define MAX_CALLS_PER_CLIENT 1024
 
+/* Client capabilities a shared child's requests need. */
+#define CAP_SAMPLING    1u
+#define CAP_ELICITATION 2u
+#define CAP_ROOTS       4u
+
 /* One open SSE stream: a client of this transport. */
 struct legacy_client {
     struct legacy_sse *ls;       /* borrowed */
     char id[SESSION_ID_LEN + 1]; /* the sessionId of its endpoint */
     struct http_req *stream;     /* borrowed until released */
-    struct backend *backend;     /* borrowed: shared or the session's */
+    struct backend *backend;     /* borrowed: the session's, or NULL */
+    struct pool *pool;           /* borrowed: the shared children, or NULL */
+    unsigned caps;               /* CAP_* its initialize declared */
     struct session *session;     /* borrowed while it lives, or NULL */
     struct session_sink sink;    /* the session's server messages */
     struct rt_entry **calls;     /* owned array; NULL: a free slot */
@@ -51,7 +58,34 @@ static void on_notify(void *owner, unsigned slot, const char *msg, size_t len)
     send_message(owner, msg, len);
 }
 
-static const struct rt_caller_ops client_ops = {on_reply, on_notify};
+/* The capability a server request needs of the client, or 0 for none. */
+static unsigned cap_needed(const char *method)
+{
+    if (strcmp(method, "sampling/createMessage") == 0)
+        return CAP_SAMPLING;
+    if (strcmp(method, "elicitation/create") == 0)
+        return CAP_ELICITATION;
+    if (strcmp(method, "roots/list") == 0)
+        return CAP_ROOTS;
+    return 0;
+}
+
+/* A shared child's own message, made during one of this client's calls:
+ * the stream carries it, unless the client said it cannot answer it. */
+static int on_server_message(void *owner, unsigned slot, const char *method,
+                             const char *msg, size_t len)
+{
+    struct legacy_client *c = owner;
+    unsigned need = cap_needed(method);
+
+    if (need && !(c->caps & need))
+        return -ENOTSUP;
+    send_message(c, msg, len);
+    return 0;
+}
+
+static const struct rt_caller_ops client_ops = {on_reply, on_notify,
+                                                on_server_message};
 
 /* --- the session's messages (--stateful) ---------------------------- */
 
@@ -84,7 +118,9 @@ static void release_client(void *data, bool aborted)
     struct legacy_sse *ls = c->ls;
 
     for (unsigned i = 0; i < c->ncalls; i++)
-        if (c->calls[i])
+        if (c->calls[i] && c->pool)
+            pool_cancel(c->pool, c->calls[i], "client disconnected");
+        else if (c->calls[i])
             backend_cancel(c->backend, c->calls[i], "client disconnected");
     if (c->session) {
         session_detach(c->session, &c->sink);
@@ -142,7 +178,7 @@ static struct legacy_client *client_new(struct legacy_sse *ls,
             free(c);
             return NULL;
         }
-        c->backend = ls->backend;
+        c->pool = ls->pool;
     }
     c->next = ls->clients;
     if (ls->clients)
@@ -215,13 +251,37 @@ static int free_slot(struct legacy_client *c)
     return (int)old;
 }
 
+/* What the client's initialize declares it can answer. */
+static unsigned declared_caps(const char *doc, const struct rpc_msg *m)
+{
+    struct json_span caps, v;
+    unsigned out = 0;
+
+    if (m->params.type != JSON_OBJECT ||
+        json_member(doc, m->params, "capabilities", &caps) != 1 ||
+        caps.type != JSON_OBJECT)
+        return 0;
+    if (json_member(doc, caps, "sampling", &v) == 1 && v.type == JSON_OBJECT)
+        out |= CAP_SAMPLING;
+    if (json_member(doc, caps, "elicitation", &v) == 1 && v.type == JSON_OBJECT)
+        out |= CAP_ELICITATION;
+    if (json_member(doc, caps, "roots", &v) == 1 && v.type == JSON_OBJECT)
+        out |= CAP_ROOTS;
+    return out;
+}
+
 static void call(struct legacy_client *c, struct http_req *r, const char *doc,
                  const struct rpc_msg *m)
 {
     struct gw_buf now = {0};
     int slot = free_slot(c), rc = slot;
 
-    if (slot >= 0)
+    if (strcmp(m->method, "initialize") == 0)
+        c->caps = declared_caps(doc, m);
+    if (slot >= 0 && c->pool)
+        rc = pool_call(c->pool, doc, m, &client_ops, c, (unsigned)slot, &now,
+                       &c->calls[slot]);
+    else if (slot >= 0)
         rc = backend_call(c->backend, doc, m, &client_ops, c, (unsigned)slot,
                           &now, &c->calls[slot]);
     if (rc == BACKEND_ANSWERED)
@@ -239,9 +299,12 @@ static void call(struct legacy_client *c, struct http_req *r, const char *doc,
 static void pass_on(struct legacy_client *c, struct http_req *r,
                     const char *doc, const struct rpc_msg *m)
 {
-    /* On a shared child they go no further (see streamable.c). */
+    /* On shared children only answers to their requests go further
+     * (see streamable.c). */
     if (c->session)
         backend_forward(c->backend, doc, m);
+    else if (m->kind == RPC_RESPONSE)
+        pool_answer(c->pool, doc, m);
     http_respond(r, 202, "text/plain", "Accepted", 8);
 }
 

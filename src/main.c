@@ -19,6 +19,7 @@
 #include "mcpgw/http.h"
 #include "mcpgw/legacy_sse.h"
 #include "mcpgw/log.h"
+#include "mcpgw/pool.h"
 #include "mcpgw/reaper.h"
 #include "mcpgw/sandbox.h"
 #include "mcpgw/session.h"
@@ -40,7 +41,7 @@ struct gateway {
     uv_loop_t *loop;
     struct gw_config cfg;
     struct gate gate;
-    struct backend backend;        /* the shared child, unless stateful */
+    struct pool pool;              /* the shared children, unless stateful */
     struct session_table sessions; /* --stateful: a child per session */
     struct streamable streamable;
     struct legacy_sse legacy;
@@ -92,7 +93,7 @@ static void stop_backend(void)
     if (gw.cfg.stateful)
         session_table_stop(&gw.sessions, on_backend_stopped, NULL);
     else
-        backend_stop(&gw.backend, on_backend_stopped, NULL);
+        pool_stop(&gw.pool, on_backend_stopped, NULL);
 }
 
 /* Moves the shutdown on when its phase is over or out of time. */
@@ -101,7 +102,7 @@ static void stop_backend(void)
 static size_t calls_in_flight(void)
 {
     return gw.cfg.stateful ? session_table_pending(&gw.sessions)
-                           : backend_pending(&gw.backend);
+                           : pool_pending(&gw.pool);
 }
 
 static void on_drain_poll(uv_timer_t *t)
@@ -161,17 +162,17 @@ static size_t build_routes(struct gateway *g)
 
     /* With --stateful every session has its own child: nothing shared
      * has to be ready, so readiness is the loop's. */
-    struct backend *shared = g->cfg.stateful ? NULL : &g->backend;
+    struct pool *shared = g->cfg.stateful ? NULL : &g->pool;
 
     g->streamable = (struct streamable){
         .cfg = &g->cfg,
-        .backend = shared,
+        .pool = shared,
         .gate = &g->gate,
         .sessions = g->cfg.stateful ? &g->sessions : NULL,
     };
     g->legacy = (struct legacy_sse){
         .cfg = &g->cfg,
-        .backend = shared,
+        .pool = shared,
         .gate = &g->gate,
         .sessions = g->streamable.sessions,
     };
@@ -360,13 +361,13 @@ int main(int argc, char **argv)
         log_warn("main", "cannot become the child subreaper: %s",
                  strerror(errno));
     if (g->cfg.stateful ? session_table_init(&g->sessions, g->loop, &g->cfg)
-                        : backend_start(&g->backend, g->loop, &g->cfg))
+                        : pool_start(&g->pool, g->loop, &g->cfg))
         fatal("main", "out of memory");
     if (start_http(g) < 0) {
         if (g->cfg.stateful)
             session_table_stop(&g->sessions, on_http_stopped, NULL);
         else
-            backend_stop(&g->backend, on_http_stopped, NULL);
+            pool_stop(&g->pool, on_http_stopped, NULL);
         uv_run(g->loop, UV_RUN_DEFAULT);
         sandbox_stop();
         return 1;

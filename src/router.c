@@ -80,6 +80,17 @@ static void link_entry(struct router *r, struct rt_entry *e)
     r->count++;
 }
 
+static void unlink_holder(struct router *r, struct rt_entry *e)
+{
+    if (e->hold_prev)
+        e->hold_prev->hold_next = e->hold_next;
+    else
+        r->holders = e->hold_next;
+    if (e->hold_next)
+        e->hold_next->hold_prev = e->hold_prev;
+    r->nholders--;
+}
+
 static void unlink_entry(struct router *r, struct rt_entry *e)
 {
     struct rt_entry **pp = &r->buckets[e->id & (r->nbuckets - 1)];
@@ -97,6 +108,8 @@ static void unlink_entry(struct router *r, struct rt_entry *e)
     else
         r->newest = e->prev;
     r->count--;
+    if (e->holds)
+        unlink_holder(r, e);
 }
 
 static char *dup_span(const char *doc, struct json_span s, size_t *len)
@@ -176,8 +189,32 @@ struct rt_entry *router_find(struct router *r, uint64_t id)
     return e;
 }
 
+void router_hold(struct router *r, struct rt_entry *e)
+{
+    if (e->holds)
+        return;
+    e->holds = true;
+    e->hold_prev = NULL;
+    e->hold_next = r->holders;
+    if (r->holders)
+        r->holders->hold_prev = e;
+    r->holders = e;
+    r->nholders++;
+}
+
+struct rt_entry *router_sole_holder(const struct router *r)
+{
+    if (r->nholders != 1 || r->holders->state != RT_SENT)
+        return NULL;
+    return r->holders;
+}
+
 void router_drop(struct router *r, struct rt_entry *e)
 {
+    /* Server requests made for it must not wait for an answer that
+     * cannot come now. */
+    if (e->asks > 0 && r->on_holder_gone)
+        r->on_holder_gone(r->holder_arg, e);
     unlink_entry(r, e);
     entry_free(e);
 }

@@ -27,7 +27,8 @@ struct call {
 /* One POST that carries at least one request. */
 struct exchange {
     struct streamable *sm;    /* borrowed */
-    struct backend *backend;  /* borrowed: shared, or the session's */
+    struct backend *backend;  /* borrowed: the session's, else NULL */
+    struct pool *pool;        /* borrowed: the shared children, else NULL */
     struct session *session;  /* borrowed while attached, else NULL */
     struct session_sink sink; /* server messages of the session */
     struct http_req *req;     /* borrowed until released */
@@ -39,8 +40,11 @@ struct exchange {
 static void on_reply(void *owner, unsigned slot, enum rt_fail why,
                      const char *msg, size_t len);
 static void on_notify(void *owner, unsigned slot, const char *msg, size_t len);
+static int on_server_message(void *owner, unsigned slot, const char *method,
+                             const char *msg, size_t len);
 
-static const struct rt_caller_ops exchange_ops = {on_reply, on_notify};
+static const struct rt_caller_ops exchange_ops = {on_reply, on_notify,
+                                                  on_server_message};
 
 /* --- the answer --------------------------------------------------------- */
 
@@ -147,13 +151,27 @@ static void on_notify(void *owner, unsigned slot, const char *msg, size_t len)
         send_event(ex, msg, len);
 }
 
+/* A shared child's own message, made during this exchange's call. */
+static int on_server_message(void *owner, unsigned slot, const char *method,
+                             const char *msg, size_t len)
+{
+    struct exchange *ex = owner;
+
+    if (ex->json_mode)
+        return -EPIPE; /* no place for it in a JSON body */
+    send_event(ex, msg, len);
+    return 0;
+}
+
 static void release(void *data, bool aborted)
 {
     struct exchange *ex = data;
 
     detach(ex);
     for (unsigned i = 0; i < ex->ncalls; i++) {
-        if (ex->calls[i].entry)
+        if (ex->calls[i].entry && ex->pool)
+            pool_cancel(ex->pool, ex->calls[i].entry, "client disconnected");
+        else if (ex->calls[i].entry)
             backend_cancel(ex->backend, ex->calls[i].entry,
                            "client disconnected");
         buf_free(&ex->calls[i].reply);
@@ -317,16 +335,17 @@ static int parse_body(struct http_req *r, struct parsed *p, unsigned max_depth)
     return classify_all(r, p);
 }
 
-/* Client notifications and responses on a shared child go no further:
- * the child was initialized by the gateway, and a cancellation names an
- * id that only its sender can tell apart from other clients' ids. */
-static void absorb(const struct parsed *p)
+/* Client notifications on a shared child go no further: the child was
+ * initialized by the gateway, and a cancellation names an id that only
+ * its sender can tell apart from other clients' ids. A response answers
+ * a request of a child's, under the gateway's id for it. */
+static void absorb(struct pool *pool, const struct parsed *p)
 {
     for (size_t i = 0; i < p->n; i++)
-        if (p->msgs[i].kind != RPC_REQUEST)
-            log_debug("mcp", "absorbed %s",
-                      p->msgs[i].kind == RPC_RESPONSE ? "a response"
-                                                      : p->msgs[i].method);
+        if (p->msgs[i].kind == RPC_RESPONSE)
+            pool_answer(pool, p->doc, &p->msgs[i]);
+        else if (p->msgs[i].kind == RPC_NOTIFICATION)
+            log_debug("mcp", "absorbed %s", p->msgs[i].method);
 }
 
 /* --- calls ---------------------------------------------------------- */
@@ -337,8 +356,10 @@ static int start_call(struct exchange *ex, const struct parsed *p,
 {
     struct call *c = &ex->calls[slot];
     unsigned status;
-    int rc = backend_call(ex->backend, p->doc, m, &exchange_ops, ex, slot,
-                          &c->reply, &c->entry);
+    int rc = ex->pool ? pool_call(ex->pool, p->doc, m, &exchange_ops, ex, slot,
+                                  &c->reply, &c->entry)
+                      : backend_call(ex->backend, p->doc, m, &exchange_ops, ex,
+                                     slot, &c->reply, &c->entry);
 
     if (rc == 0 || rc == BACKEND_ANSWERED)
         return rc;
@@ -378,7 +399,8 @@ static struct exchange *exchange_new(struct streamable *sm, struct http_req *r,
     ex->req = r;
     ex->ncalls = n;
     ex->json_mode = sm->cfg->json_response;
-    ex->backend = session ? &session->backend : sm->backend;
+    ex->backend = session ? &session->backend : NULL;
+    ex->pool = session ? NULL : sm->pool;
     /* Only an SSE answer can carry the server's own messages. */
     if (session && !ex->json_mode) {
         ex->session = session;
@@ -636,7 +658,7 @@ static void post(struct streamable *sm, struct http_req *r)
     if (s)
         forward_rest(s, &p);
     else
-        absorb(&p);
+        absorb(sm->pool, &p);
     if (p.nrequests == 0)
         http_respond(r, 202, NULL, "", 0);
     else

@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 #include <uv.h>
 
+#include "mcpgw/asks.h"
 #include "mcpgw/buf.h"
 #include "mcpgw/child.h"
 #include "mcpgw/config.h"
@@ -54,6 +55,7 @@ struct backend_stats {
     uint64_t oversize;  /* stdout lines over the frame limit */
     uint64_t noise;     /* stdout lines that were not JSON-RPC */
     uint64_t unrouted;  /* child messages with no one to go to */
+    uint64_t asked;     /* child messages given to the one call holding it */
     uint64_t cancelled; /* calls cancelled on the child */
 };
 
@@ -78,6 +80,8 @@ struct backend {
     void (*on_stopped)(void *arg); /* set by backend_stop */
     void *stopped_arg;
     int open_timers;
+    struct ask_table asks; /* shared mode: the child's requests that wait
+                              for a client's answer */
     struct backend_stats stats;
 };
 
@@ -134,6 +138,24 @@ const char *backend_refusal(int rc, unsigned *status);
  * dropped. The owner is not called.
  */
 void backend_cancel(struct backend *b, struct rt_entry *e, const char *reason);
+
+/*
+ * Shared mode: a client's answer (m, a response) to a request of this
+ * child's. Returns 1 when the id was one this child's request went out
+ * under (the answer is written with the child's own id back), 0 when it
+ * is not, or a negative errno when the child cannot take it.
+ */
+int backend_answer(struct backend *b, const char *doc, const struct rpc_msg *m);
+
+/*
+ * True for the methods whose handlers may ask the client something or
+ * log to it while they run (see DESIGN.md, "the child pool"): such a
+ * call holds its shared child.
+ */
+bool backend_may_ask(const char *method);
+
+/* Calls in flight or waiting that hold the child. */
+size_t backend_holders(const struct backend *b);
 
 /* True while the child is initialized and answering. */
 bool backend_ready(const struct backend *b);

@@ -13,6 +13,7 @@
 #include "mcpgw/log.h"
 
 #define CONFIG_MAX_LIST 32 /* entries in one repeatable flag */
+#define CONFIG_POOL_MAX 64 /* --pool: shared children */
 
 /* A repeatable flag's values; each string is owned by the list. */
 struct config_list {
@@ -52,6 +53,8 @@ struct gw_config {
     struct config_list health_paths; /* --healthEndpoint, repeatable */
     bool json_response;              /* --json-response: JSON bodies, not SSE */
     bool stateful;            /* --stateful: a child per Mcp-Session-Id */
+    unsigned pool;            /* --pool: shared children, default 1, at
+                                 most CONFIG_POOL_MAX */
     uint64_t session_timeout; /* --sessionTimeout, ms, default 30 min */
     unsigned max_sessions;    /* --max-sessions, default 100 */
     struct config_list cors;  /* --cors: "*", exact origins, or /regex/;

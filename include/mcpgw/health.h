@@ -9,8 +9,9 @@
 void health_live(struct http_req *r, void *arg);
 
 /*
- * 200 while the MCP server is initialized, else 503. arg: the shared
- * backend, or NULL when there is none (--stateful): always 200 then.
+ * 200 while an MCP server is initialized, else 503. arg: the pool of
+ * shared children, or NULL when there is none (--stateful): always 200
+ * then.
  */
 void health_ready(struct http_req *r, void *arg);
 

@@ -14,13 +14,14 @@
 #include "mcpgw/config.h"
 #include "mcpgw/gate.h"
 #include "mcpgw/http.h"
+#include "mcpgw/pool.h"
 #include "mcpgw/session.h"
 
 struct legacy_client;
 
 struct legacy_sse {
     const struct gw_config *cfg;    /* borrowed */
-    struct backend *backend;        /* borrowed: the shared child, or NULL */
+    struct pool *pool;              /* borrowed: shared children, or NULL */
     const struct gate *gate;        /* borrowed */
     struct session_table *sessions; /* borrowed; NULL unless --stateful */
     struct legacy_client *clients;  /* owned list of open streams */

@@ -36,6 +36,17 @@ struct rt_caller_ops {
                      const char *msg, size_t len);
     /* A notification for the call (progress), with the token restored. */
     void (*on_notify)(void *owner, unsigned slot, const char *msg, size_t len);
+    /*
+     * A message of the child's own that names no call (a server request,
+     * carrying the gateway's id for it, or a logging notification), made
+     * while this call was the only one holding its child; method is its
+     * method. Returns 0 when it is on its way to the client, -ENOTSUP
+     * when the client did not declare the capability the method needs,
+     * or another negative errno when this caller has no stream to carry
+     * it (a JSON body). NULL: the caller never takes them.
+     */
+    int (*on_server_message)(void *owner, unsigned slot, const char *method,
+                             const char *msg, size_t len);
 };
 
 enum rt_state {
@@ -60,6 +71,9 @@ struct rt_entry {
     uint64_t ready_deadline;      /* while waiting: the ready timeout */
     struct rt_entry *hnext;       /* hash chain */
     struct rt_entry *prev, *next; /* age list, oldest first */
+    bool holds;    /* a call that may ask its client (router_hold) */
+    unsigned asks; /* server requests made for it and not yet answered */
+    struct rt_entry *hold_prev, *hold_next; /* the holders list */
 };
 
 struct router {
@@ -68,6 +82,12 @@ struct router {
     size_t count;                     /* entries in the table */
     uint64_t next_id;                 /* the next id handed out */
     struct rt_entry *oldest, *newest; /* the age list */
+    struct rt_entry *holders;         /* holding entries, newest first */
+    size_t nholders;
+    /* Called when a holder with asks left is removed, before it is freed;
+     * borrowed, may be NULL. */
+    void (*on_holder_gone)(void *arg, struct rt_entry *e);
+    void *holder_arg;
 };
 
 /* Prepares an empty table. Returns 0 or -ENOMEM. */
@@ -107,6 +127,16 @@ void router_drop(struct router *r, struct rt_entry *e);
  * token put back. Returns true when the message was delivered.
  */
 bool router_route(struct router *r, const char *doc, const struct rpc_msg *m);
+
+/*
+ * Marks e as a holder: a call during which the child may ask its client
+ * something (sampling, elicitation) or log to it. Server messages that
+ * name no call can be given to a holder only while it is the only one.
+ */
+void router_hold(struct router *r, struct rt_entry *e);
+
+/* The only holder written to the child, or NULL (none, or several). */
+struct rt_entry *router_sole_holder(const struct router *r);
 
 /*
  * Answers e with a gateway-made error (code, message) and removes it.

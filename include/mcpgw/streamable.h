@@ -13,11 +13,12 @@
 #include "mcpgw/config.h"
 #include "mcpgw/gate.h"
 #include "mcpgw/http.h"
+#include "mcpgw/pool.h"
 #include "mcpgw/session.h"
 
 struct streamable {
     const struct gw_config *cfg;    /* borrowed */
-    struct backend *backend;        /* borrowed */
+    struct pool *pool;              /* borrowed: shared children, or NULL */
     const struct gate *gate;        /* borrowed */
     struct session_table *sessions; /* borrowed; NULL unless --stateful */
 };

@@ -52,7 +52,7 @@ static void on_notify(void *owner, unsigned slot, const char *msg, size_t len)
     remember(owner, slot, msg, len);
 }
 
-static const struct rt_caller_ops ops = {on_reply, on_notify};
+static const struct rt_caller_ops ops = {on_reply, on_notify, NULL};
 
 static void seen_reset(void)
 {
@@ -614,7 +614,7 @@ static void big_notify(void *owner, unsigned slot, const char *msg, size_t len)
     big_wrong++;
 }
 
-static const struct rt_caller_ops big_ops = {big_reply, big_notify};
+static const struct rt_caller_ops big_ops = {big_reply, big_notify, NULL};
 
 static uint32_t rng_state = 2463534242u;
 
@@ -720,6 +720,55 @@ static void test_free_with_entries(void)
        "router_free with entries left (ASan checks for leaks)");
 }
 
+/* Counts on_holder_gone calls and the asks the entry still had. */
+static int gone_calls;
+static unsigned gone_asks;
+
+static void holder_gone(void *arg, struct rt_entry *e)
+{
+    gone_calls++;
+    gone_asks = e->asks;
+    e->asks = 0; /* what the backend does: it answers them all */
+}
+
+static void test_holders(void)
+{
+    struct router r;
+
+    router_init(&r);
+    r.on_holder_gone = holder_gone;
+    ok(router_sole_holder(&r) == NULL, "no holder in an empty table");
+
+    struct rt_entry *a = add(&r, req_str, RT_SENT, &r, 0);
+    struct rt_entry *list = add(&r, req_str, RT_SENT, &r, 1);
+    ok(router_sole_holder(&r) == NULL, "entries are not holders by themselves");
+    router_hold(&r, a);
+    router_hold(&r, a);
+    is_int(r.nholders, 1, "holding twice counts once");
+    ok(router_sole_holder(&r) == a, "one holder among two calls: that one");
+
+    struct rt_entry *b = add(&r, req_str, RT_WAITING, &r, 2);
+    router_hold(&r, b);
+    is_int(r.nholders, 2, "two holders");
+    ok(router_sole_holder(&r) == NULL, "two holders: none is the sole one");
+    router_drop(&r, a);
+    is_int(r.nholders, 1, "a dropped holder leaves the list");
+    ok(router_sole_holder(&r) == NULL, "the one holder left was not written");
+    b->state = RT_SENT;
+    ok(router_sole_holder(&r) == b, "written, it is the sole holder");
+
+    is_int(gone_calls, 0, "no hook for holders without asks");
+    b->asks = 2;
+    router_fail(&r, b, RT_FAIL_TIMEOUT, -32001, "Request timed out");
+    is_int(gone_calls, 1, "a holder with asks left: the hook runs");
+    is_int(gone_asks, 2, "the hook sees the entry's asks");
+    is_int(r.nholders, 0, "no holder left");
+    ok(r.holders == NULL, "empty holders list");
+    router_drop(&r, list);
+    is_int(r.count, 0, "table empty");
+    router_free(&r);
+}
+
 int main(void)
 {
     test_init();
@@ -732,6 +781,7 @@ int main(void)
     test_age_list();
     test_many();
     test_free_with_entries();
+    test_holders();
     seen_reset();
     return tap_done();
 }
