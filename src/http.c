@@ -118,6 +118,7 @@ struct http_server {
     uint64_t cut_slow, cut_streams; /* connections and streams cut */
     size_t active;
     bool quiesced;
+    bool kicked; /* kick() ran: the daemon must run again at once */
     int open_handles;
     void (*on_stopped)(void *arg);
     void *stopped_arg;
@@ -147,10 +148,12 @@ static void run_daemon(struct http_server *s)
     if (s->daemon == NULL)
         return;
     flush_pending(s);
+    s->kicked = false;
     MHD_run(s->daemon);
-    /* A handler inside MHD_run may have left a stream pending: its kick
-     * must not be lost to the daemon's own, longer timeout. */
-    if (s->pending)
+    /* A handler inside MHD_run may have left a stream pending, or resumed
+     * another request's stream: its kick must not be lost to the
+     * daemon's own, longer timeout. */
+    if (s->pending || s->kicked)
         uv_timer_start(&s->timer, on_timer, 0, 0);
     else if (MHD_get_timeout(s->daemon, &timeout) == MHD_YES)
         uv_timer_start(&s->timer, on_timer, timeout, 0);
@@ -161,6 +164,7 @@ static void run_daemon(struct http_server *s)
 /* Runs the daemon on the next loop iteration (after a resume). */
 static void kick(struct http_server *s)
 {
+    s->kicked = true;
     uv_timer_start(&s->timer, on_timer, 0, 0);
 }
 
