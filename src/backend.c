@@ -233,6 +233,8 @@ static const char *ask_holder(struct backend *b, const char *doc,
     struct ask *a;
     int rc;
 
+    /* XXX: with several holders on one child nothing tells which one
+     * asked, so the request is refused; only --pool N avoids it. */
     if (h == NULL)
         return b->router.nholders > 1
                    ? "several calls are in flight on this shared MCP server "

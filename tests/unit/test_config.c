@@ -726,6 +726,28 @@ static void test_sandbox(void)
     is_int(cfg.no_network, 1, "sandbox: MCPGW_NO_NETWORK");
 }
 
+static void test_pool(void)
+{
+    char *env[] = {"MCPGW_POOL=3", NULL};
+
+    is_int(P("--stdio", "a"), 0, "no --pool");
+    is_int(cfg.pool, 1, "one shared child by default");
+    is_int(P("--stdio", "a", "--pool", "4"), 0, "--pool 4");
+    is_int(cfg.pool, 4, "four children");
+    is_int(PE(env, "--stdio", "a"), 0, "MCPGW_POOL");
+    is_int(cfg.pool, 3, "from the environment");
+    is_int(PE(env, "--stdio", "a", "--pool=2"), 0, "flag and environment");
+    is_int(cfg.pool, 2, "the flag wins");
+    is_err(P("--stdio", "a", "--pool", "0"), "--pool: out of range '0'",
+           "no children");
+    is_err(P("--stdio", "a", "--pool", "65"), "--pool: out of range '65'",
+           "past CONFIG_POOL_MAX");
+    is_err(P("--stdio", "a", "--stateful", "--pool", "2"),
+           "--pool cannot be used with --stateful", "pool and sessions");
+    is_int(P("--stdio", "a", "--stateful", "--pool", "1"), 0,
+           "--pool 1 is the default, stateful or not");
+}
+
 int main(void)
 {
     test_defaults();
@@ -746,6 +768,7 @@ int main(void)
     test_durations();
     test_escape();
     test_sandbox();
+    test_pool();
     config_free(&cfg);
     return tap_done();
 }
