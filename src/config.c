@@ -578,6 +578,12 @@ static const struct opt opts[] = {
      0},
     {"sse-keepalive", ARG_VALUE, set_ms, OFF(keepalive), "MCPGW_SSE_KEEPALIVE",
      NULL, 0},
+    {"sse-retry", ARG_VALUE, set_ms, OFF(sse_retry), "MCPGW_SSE_RETRY", NULL,
+     0},
+    {"resume-events", ARG_VALUE, set_count, OFF(resume_events),
+     "MCPGW_RESUME_EVENTS", NULL, 0},
+    {"resume-bytes", ARG_VALUE, set_size, OFF(resume_bytes),
+     "MCPGW_RESUME_BYTES", NULL, 0},
     {"sandbox", ARG_BOOL, set_sandbox, OFF(sandbox), "MCPGW_SANDBOX", NULL, 0},
     {"env", ARG_VALUE, set_list, OFF(child_env), "MCPGW_ENV", check_env, 0},
     {"workdir", ARG_VALUE, set_str, OFF(workdir), "MCPGW_WORKDIR", check_path,
@@ -659,6 +665,9 @@ static const char usage[] =
     "  --shutdown-timeout TIME    longest graceful shutdown (10s)\n"
     "  --kill-grace TIME          from SIGTERM to SIGKILL (5s)\n"
     "  --sse-keepalive TIME       SSE keep-alive comments, 0 for none (15s)\n"
+    "  --sse-retry TIME           reconnect delay for resuming clients (1s)\n"
+    "  --resume-events N          events kept per stream for resuming (64)\n"
+    "  --resume-bytes SIZE        bytes kept per stream for resuming (1M)\n"
     "\n"
     "Logging:\n"
     "  --logLevel L               see above\n"
@@ -878,6 +887,9 @@ static int set_defaults(struct gw_config *cfg)
         .shutdown_timeout = 10000,
         .kill_grace = 5000,
         .keepalive = 15000,
+        .sse_retry = 1000,
+        .resume_events = 64,
+        .resume_bytes = (size_t)1 << 20,
         .max_header_size = 16 * 1024,
         .max_json_depth = 64,
         .idle_timeout = 30000,

@@ -85,6 +85,10 @@ struct gw_config {
     uint64_t shutdown_timeout; /* --shutdown-timeout, default 10000 */
     uint64_t kill_grace;       /* --kill-grace: TERM to KILL, default 5000 */
     uint64_t keepalive;        /* --sse-keepalive, default 15000 */
+    uint64_t sse_retry;        /* --sse-retry: reconnect delay asked of
+                                  clients that may resume, default 1000 */
+    unsigned resume_events;    /* --resume-events kept per stream, 64 */
+    size_t resume_bytes;       /* --resume-bytes kept per stream, 1 MiB */
     uint64_t idle_timeout;     /* --idle-timeout of a connection, 30000 */
     uint64_t header_timeout;   /* --header-timeout: a request's headers must
                                   be in by then, default 10000 */
