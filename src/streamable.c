@@ -737,10 +737,13 @@ static void resume_get(struct http_req *r, struct session *s,
     log_debug("mcp", "%.8s: stream %u resumed after %s", s->id, st->number,
               cursor);
     stream_replay(st, after, r);
-    if (st->finished)
+    if (st->finished) {
+        /* Nothing more will come: not a sink, so no session to leave. */
+        g->session = NULL;
         http_stream_end(r);
-    else
+    } else {
         get_conn_attach(g, st);
+    }
 }
 
 static void open_get(struct streamable *sm, struct http_req *r)

@@ -174,6 +174,31 @@ test('cursors that cannot be resumed: malformed or unknown 400, a connected stre
   assert.match(ok.text, /still here/);
 });
 
+test('a session ended while a call\'s stream is detached or resumed: the resumed GET ends, the gateway goes on', async (t) => {
+  const gw = await startGateway(stateful(), { t });
+  const { sid } = await openSession(gw.url, { protocolVersion: V });
+  const slow = (ms) => postStream(gw.url, sid, toolCall('sleep', { ms }), { 'mcp-protocol-version': V });
+  // One stream left detached, one resumed on a GET.
+  const a = await slow(3000);
+  const b = await slow(3000);
+  const cursorB = (await waitEvents(b, 1))[0].id;
+  await waitEvents(a, 1);
+  await a.close();
+  await b.close();
+  await sleep(200); // as a client waits the retry: the gateway sees the drop
+  const r = await resumeGet(gw, sid, cursorB);
+  assert.equal(r.status, 200);
+  const del = await fetch(gw.url, { method: 'DELETE', headers: sessionHeaders(sid) });
+  assert.equal(del.status, 200);
+  await withTimeout(r.ended, 3000, 'the resumed GET to end with its session');
+  const gone = await rawPost(gw.url, toolCall('echo', { text: 'x' }), sessionHeaders(sid));
+  assert.equal(gone.status, 404);
+  const fresh = await openSession(gw.url, { protocolVersion: V });
+  const ok = await rawPost(gw.url, toolCall('echo', { text: 'fresh' }),
+                           sessionHeaders(fresh.sid, { 'mcp-protocol-version': V }));
+  assert.match(ok.text, /fresh/);
+});
+
 /**
  * A TCP proxy in front of the gateway that cuts the connection carrying
  * the first tools/call for `tool` as soon as its priming event has
