@@ -83,10 +83,11 @@ export function localSite(text, { dir, cert, tlsPort, httpPort }) {
 
 /**
  * Runs nginx with site (http-context text) in dir, checked with nginx -t
- * first. Waits until tlsPort accepts connections. Stopped in t.after.
+ * first. Waits until port accepts connections (TLS unless opts.tls is
+ * false). Stopped in t.after.
  * Returns { stop(), log() }.
  */
-export async function startNginx(t, dir, site, tlsPort) {
+export async function startNginx(t, dir, site, port, { tls = true } = {}) {
   fs.copyFileSync(path.join(CONF, 'mcpgw-proxy.conf'), path.join(dir, 'mcpgw-proxy.conf'));
   fs.writeFileSync(path.join(dir, 'site.conf'), site);
   const user = process.getuid() === 0 ? 'user root;' : '';
@@ -125,11 +126,11 @@ ${temp}
   };
   t.after(stop);
   await waitFor(() => new Promise((resolve) => {
-    const s = https.request({ host: '127.0.0.1', port: tlsPort, rejectUnauthorized: false, path: '/healthz' },
-                            (res) => { res.resume(); resolve(true); });
+    const s = (tls ? https : http).request({ host: '127.0.0.1', port, rejectUnauthorized: false, path: '/healthz' },
+                                           (res) => { res.resume(); resolve(true); });
     s.on('error', () => resolve(false));
     s.end();
-  }), { timeoutMs: 10000, what: `nginx on port ${tlsPort}` });
+  }), { timeoutMs: 10000, what: `nginx on port ${port}` });
   return { stop, log, access: () => fs.readFileSync(path.join(dir, 'access.log'), 'utf8') };
 }
 
