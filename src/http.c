@@ -1073,6 +1073,8 @@ void http_quiesce(struct http_server *s)
         close(fd);
     /* New connections now fail at once, and a proxy tries another. */
     unix_unlink(&s->unix_socket);
+    /* XXX Idle keep-alive connections stay open, so a proxy's next request
+     * on one gets 503 instead of a closed connection it would retry. */
 }
 
 size_t http_active(const struct http_server *s)
