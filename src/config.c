@@ -361,6 +361,28 @@ static int check_cors(struct parser *ps, const char *val)
     return check_origin(ps, val);
 }
 
+/* unix:PATH for now; the path is absolute so it means one socket. */
+static int set_listen(struct parser *ps, const struct opt *o, const char *val)
+{
+    if (strncmp(val, "unix:/", 6) != 0 || strlen(val + 5) >= 108)
+        return fail_value(ps, "invalid address", val,
+                          " (want unix:/PATH, at most 107 bytes)");
+    return replace_str(ps, field(ps, o), val + 5);
+}
+
+/* The replica's name goes before a '.' in every session id a proxy
+ * routes on, so it must not hold one; a pod name fits. */
+static int check_replica(struct parser *ps, const char *val)
+{
+    size_t n = strspn(val, "abcdefghijklmnopqrstuvwxyz"
+                           "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_");
+
+    if (n == 0 || val[n] != '\0' || n > CONFIG_REPLICA_ID_MAX)
+        return fail_value(ps, "invalid name", val,
+                          " (want 1 to 63 of A-Z a-z 0-9 - _)");
+    return 0;
+}
+
 static int set_transport(struct parser *ps, const struct opt *o,
                          const char *val)
 {
@@ -529,9 +551,13 @@ static const struct opt opts[] = {
      "MCPGW_SESSION_TIMEOUT", NULL, 0},
     {"max-sessions", ARG_VALUE, set_count, OFF(max_sessions),
      "MCPGW_MAX_SESSIONS", NULL, 0},
+    {"replica-id", ARG_VALUE, set_str, OFF(replica_id), "MCPGW_REPLICA_ID",
+     check_replica, 0},
 
     /* mcpgw's own. */
     {"host", ARG_VALUE, set_str, OFF(host), "MCPGW_HOST", NULL, 0},
+    {"listen", ARG_VALUE, set_listen, OFF(listen_unix), "MCPGW_LISTEN", NULL,
+     0},
     {"json-response", ARG_BOOL, set_bool, OFF(json_response),
      "MCPGW_JSON_RESPONSE", NULL, 0},
     {"auth-token", ARG_VALUE, set_list, OFF(auth_tokens), "MCPGW_AUTH_TOKEN",
@@ -636,6 +662,10 @@ static const char usage[] =
     "\n"
     "Listening:\n"
     "  --host ADDR                address to bind (127.0.0.1)\n"
+    "  --listen unix:/PATH        a Unix socket (mode 0660) instead of\n"
+    "                             --host and --port\n"
+    "  --replica-id NAME          prefix session ids with NAME. so a proxy\n"
+    "                             keeps each session on its replica\n"
     "  --json-response            answer with JSON bodies, not SSE streams\n"
     "\n"
     "Who may call:\n"
@@ -974,6 +1004,8 @@ void config_free(struct gw_config *cfg)
     free(cfg->stdio_cmd);
     free(cfg->protocol_version);
     free(cfg->host);
+    free(cfg->listen_unix);
+    free(cfg->replica_id);
     free(cfg->output_transport);
     free(cfg->sse_path);
     free(cfg->message_path);

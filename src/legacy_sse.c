@@ -137,7 +137,7 @@ static struct legacy_client *client_new(struct legacy_sse *ls,
         c->sink = (struct session_sink){
             .deliver = sink_deliver, .close = sink_close, .kind = SINK_GET};
     } else {
-        *err = session_new_id(c->id);
+        *err = session_new_id(c->id, ls->cfg->replica_id);
         if (*err < 0) {
             free(c);
             return NULL;

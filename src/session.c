@@ -37,14 +37,18 @@ static void unhash(struct session_table *t, struct session *s)
         *pp = s->hnext;
 }
 
-int session_new_id(char out[SESSION_ID_LEN + 1])
+/* A proxy in front of replicas routes on the part before the '.'. */
+int session_new_id(char out[SESSION_ID_LEN + 1], const char *replica)
 {
-    unsigned char raw[SESSION_ID_LEN / 2];
+    unsigned char raw[SESSION_ID_HEX / 2];
+    int n = replica ? snprintf(out, SESSION_ID_LEN + 1, "%.*s.",
+                               CONFIG_REPLICA_ID_MAX, replica)
+                    : 0;
 
     if (RAND_bytes(raw, sizeof(raw)) != 1)
         return -EIO;
     for (size_t i = 0; i < sizeof(raw); i++)
-        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+        snprintf(out + n + 2 * i, 3, "%02x", raw[i]);
     return 0;
 }
 
@@ -171,7 +175,7 @@ struct session *session_new(struct session_table *t, int *err)
         *err = -ENOMEM;
         return NULL;
     }
-    *err = session_new_id(s->id);
+    *err = session_new_id(s->id, t->cfg->replica_id);
     if (*err == 0)
         *err = backend_start_session(&s->backend, t->loop, t->cfg,
                                      &session_events, s);
@@ -197,7 +201,7 @@ struct session *session_find(struct session_table *t, const char *id)
 {
     struct session *s;
 
-    if (id == NULL || t->buckets == NULL || strlen(id) != SESSION_ID_LEN)
+    if (id == NULL || t->buckets == NULL || strlen(id) > SESSION_ID_LEN)
         return NULL;
     for (s = t->buckets[bucket_of(id)]; s; s = s->hnext) {
         if (strcmp(s->id, id) == 0) {

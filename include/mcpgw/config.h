@@ -12,7 +12,8 @@
 
 #include "mcpgw/log.h"
 
-#define CONFIG_MAX_LIST 32 /* entries in one repeatable flag */
+#define CONFIG_MAX_LIST       32 /* entries in one repeatable flag */
+#define CONFIG_REPLICA_ID_MAX 63 /* a DNS label, as a pod name is */
 
 /* A repeatable flag's values; each string is owned by the list. */
 struct config_list {
@@ -43,6 +44,8 @@ struct gw_config {
     /* Where to listen. */
     char *host;             /* --host; owned, default 127.0.0.1 */
     uint16_t port;          /* --port; default 8000 */
+    char *listen_unix;      /* --listen unix:PATH: the socket's path, which
+                               replaces --host and --port; owned or NULL */
     char *output_transport; /* --outputTransport; owned: "streamableHttp",
                                "sse", or "both" when not given */
     char *sse_path;         /* --ssePath; owned, default /sse */
@@ -54,6 +57,8 @@ struct gw_config {
     bool stateful;            /* --stateful: a child per Mcp-Session-Id */
     uint64_t session_timeout; /* --sessionTimeout, ms, default 30 min */
     unsigned max_sessions;    /* --max-sessions, default 100 */
+    char *replica_id;         /* --replica-id: prefixes session ids so a
+                                 proxy can route them; owned or NULL */
     struct config_list cors;  /* --cors: "*", exact origins, or /regex/;
                                  empty: no CORS */
 

@@ -20,7 +20,9 @@
 #include "mcpgw/config.h"
 #include "mcpgw/stream.h"
 
-#define SESSION_ID_LEN 32 /* hex of 128 random bits */
+#define SESSION_ID_HEX 32 /* 128 random bits */
+/* The longest id: "NAME." (--replica-id) and the hex. */
+#define SESSION_ID_LEN (CONFIG_REPLICA_ID_MAX + 1 + SESSION_ID_HEX)
 
 struct session;
 
@@ -78,8 +80,11 @@ struct session_table {
     uint64_t created, expired; /* counters */
 };
 
-/* Writes a fresh id: 128 bits from OpenSSL, as hex. Returns 0 or -EIO. */
-int session_new_id(char out[SESSION_ID_LEN + 1]);
+/*
+ * Writes a fresh id: 128 bits from OpenSSL as hex, after "REPLICA." when
+ * replica (--replica-id) is not NULL. Returns 0 or -EIO.
+ */
+int session_new_id(char out[SESSION_ID_LEN + 1], const char *replica);
 
 /* Prepares the table. Returns 0 or -ENOMEM. */
 int session_table_init(struct session_table *t, uv_loop_t *loop,
