@@ -14,7 +14,7 @@ as_root() {
 }
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-25}
-targets=${FUZZ_TARGETS:-"json frame jsonrpc headers config sse"}
+targets=${FUZZ_TARGETS:-"json frame jsonrpc headers config sse stream"}
 build="build-fuzz"
 artifacts="$(pwd)/$build/artifacts"
 

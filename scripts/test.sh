@@ -13,6 +13,9 @@ export DEBIAN_FRONTEND=noninteractive
 MCPGW_CMAKE_FLAGS="-DMCPGW_WERROR=ON" sh scripts/setup.sh
 as_root apt-get install -y -qq --no-install-recommends clang-format \
     valgrind >/dev/null
+# The nginx tests: nginx itself, openssl for their certificate, envsubst.
+as_root apt-get install -y -qq --no-install-recommends nginx openssl \
+    gettext-base >/dev/null
 
 # The SDK client and the MCP servers the tests run, pinned by the lock.
 npm ci --no-audit --no-fund --loglevel=error

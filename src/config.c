@@ -372,6 +372,28 @@ static int check_cors(struct parser *ps, const char *val)
     return check_origin(ps, val);
 }
 
+/* unix:PATH for now; the path is absolute so it means one socket. */
+static int set_listen(struct parser *ps, const struct opt *o, const char *val)
+{
+    if (strncmp(val, "unix:/", 6) != 0 || strlen(val + 5) >= 108)
+        return fail_value(ps, "invalid address", val,
+                          " (want unix:/PATH, at most 107 bytes)");
+    return replace_str(ps, field(ps, o), val + 5);
+}
+
+/* The replica's name goes before a '.' in every session id a proxy
+ * routes on, so it must not hold one; a pod name fits. */
+static int check_replica(struct parser *ps, const char *val)
+{
+    size_t n = strspn(val, "abcdefghijklmnopqrstuvwxyz"
+                           "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_");
+
+    if (n == 0 || val[n] != '\0' || n > CONFIG_REPLICA_ID_MAX)
+        return fail_value(ps, "invalid name", val,
+                          " (want 1 to 63 of A-Z a-z 0-9 - _)");
+    return 0;
+}
+
 static int set_transport(struct parser *ps, const struct opt *o,
                          const char *val)
 {
@@ -540,9 +562,13 @@ static const struct opt opts[] = {
      "MCPGW_SESSION_TIMEOUT", NULL, 0},
     {"max-sessions", ARG_VALUE, set_count, OFF(max_sessions),
      "MCPGW_MAX_SESSIONS", NULL, 0},
+    {"replica-id", ARG_VALUE, set_str, OFF(replica_id), "MCPGW_REPLICA_ID",
+     check_replica, 0},
 
     /* mcpgw's own. */
     {"host", ARG_VALUE, set_str, OFF(host), "MCPGW_HOST", NULL, 0},
+    {"listen", ARG_VALUE, set_listen, OFF(listen_unix), "MCPGW_LISTEN", NULL,
+     0},
     {"json-response", ARG_BOOL, set_bool, OFF(json_response),
      "MCPGW_JSON_RESPONSE", NULL, 0},
     {"pool", ARG_VALUE, set_pool, OFF(pool), "MCPGW_POOL", NULL, 0},
@@ -590,6 +616,12 @@ static const struct opt opts[] = {
      0},
     {"sse-keepalive", ARG_VALUE, set_ms, OFF(keepalive), "MCPGW_SSE_KEEPALIVE",
      NULL, 0},
+    {"sse-retry", ARG_VALUE, set_ms, OFF(sse_retry), "MCPGW_SSE_RETRY", NULL,
+     0},
+    {"resume-events", ARG_VALUE, set_count, OFF(resume_events),
+     "MCPGW_RESUME_EVENTS", NULL, 0},
+    {"resume-bytes", ARG_VALUE, set_size, OFF(resume_bytes),
+     "MCPGW_RESUME_BYTES", NULL, 0},
     {"sandbox", ARG_BOOL, set_sandbox, OFF(sandbox), "MCPGW_SANDBOX", NULL, 0},
     {"env", ARG_VALUE, set_list, OFF(child_env), "MCPGW_ENV", check_env, 0},
     {"workdir", ARG_VALUE, set_str, OFF(workdir), "MCPGW_WORKDIR", check_path,
@@ -642,6 +674,10 @@ static const char usage[] =
     "\n"
     "Listening:\n"
     "  --host ADDR                address to bind (127.0.0.1)\n"
+    "  --listen unix:/PATH        a Unix socket (mode 0660) instead of\n"
+    "                             --host and --port\n"
+    "  --replica-id NAME          prefix session ids with NAME. so a proxy\n"
+    "                             keeps each session on its replica\n"
     "  --json-response            answer with JSON bodies, not SSE streams\n"
     "  --pool N                   shared children, without --stateful (1)\n"
     "\n"
@@ -672,6 +708,9 @@ static const char usage[] =
     "  --shutdown-timeout TIME    longest graceful shutdown (10s)\n"
     "  --kill-grace TIME          from SIGTERM to SIGKILL (5s)\n"
     "  --sse-keepalive TIME       SSE keep-alive comments, 0 for none (15s)\n"
+    "  --sse-retry TIME           reconnect delay for resuming clients (1s)\n"
+    "  --resume-events N          events kept per stream for resuming (64)\n"
+    "  --resume-bytes SIZE        bytes kept per stream for resuming (1M)\n"
     "\n"
     "Logging:\n"
     "  --logLevel L               see above\n"
@@ -891,6 +930,9 @@ static int set_defaults(struct gw_config *cfg)
         .shutdown_timeout = 10000,
         .kill_grace = 5000,
         .keepalive = 15000,
+        .sse_retry = 1000,
+        .resume_events = 64,
+        .resume_bytes = (size_t)1 << 20,
         .max_header_size = 16 * 1024,
         .max_json_depth = 64,
         .idle_timeout = 30000,
@@ -979,6 +1021,8 @@ void config_free(struct gw_config *cfg)
     free(cfg->stdio_cmd);
     free(cfg->protocol_version);
     free(cfg->host);
+    free(cfg->listen_unix);
+    free(cfg->replica_id);
     free(cfg->output_transport);
     free(cfg->sse_path);
     free(cfg->message_path);

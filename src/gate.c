@@ -108,13 +108,24 @@ int gate_load_tokens(struct gate *g, const struct gw_config *cfg, char *err,
     return rc;
 }
 
+/*
+ * Only local callers can connect: loopback, or a Unix socket, which its
+ * file mode guards (and which a browser cannot reach, so a proxy in
+ * front of it decides which Host names are served).
+ */
+bool gate_is_local(const struct gw_config *cfg)
+{
+    return cfg->listen_unix || guard_is_loopback_addr(cfg->host);
+}
+
 int gate_init(struct gate *g, const struct gw_config *cfg, char *err,
               size_t errlen)
 {
     int rc;
 
     memset(g, 0, sizeof(*g));
-    g->policy.loopback_only = guard_is_loopback_addr(cfg->host);
+    g->policy.loopback_only =
+        !cfg->listen_unix && guard_is_loopback_addr(cfg->host);
     g->policy.allowed_hosts = &cfg->allowed_hosts;
     g->policy.allowed_origins = &cfg->allowed_origins;
     rc = cors_init(&g->cors, &cfg->cors, err, errlen);

@@ -18,6 +18,7 @@
 #include "mcpgw/jsonrpc.h"
 #include "mcpgw/log.h"
 #include "mcpgw/sse.h"
+#include "mcpgw/unix_listen.h"
 
 #define STREAM_BLOCK (8 * 1024)
 /* Connections past --max-connections still get a 503, up to this many. */
@@ -123,6 +124,8 @@ struct http_server {
     void (*on_stopped)(void *arg);
     void *stopped_arg;
     char bound[80];
+
+    struct unix_listener unix_socket; /* its file, with --listen unix: */
 };
 
 static void run_daemon(struct http_server *s);
@@ -708,6 +711,9 @@ static void peer_text(struct MHD_Connection *conn, char *out, size_t len)
         const struct sockaddr_in6 *in6 = (const void *)sa;
         inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
         port = ntohs(in6->sin6_port);
+    } else if (sa && sa->sa_family == AF_UNIX) {
+        snprintf(out, len, "unix");
+        return;
     }
     snprintf(out, len, "%s:%u", host, port);
 }
@@ -1024,8 +1030,13 @@ int http_start(struct http_server **out, uv_loop_t *loop,
     s->opts = *opts;
     s->routes = routes;
     s->nroutes = n;
-    s->listen_fd =
-        open_listener(opts->host, opts->port, s->bound, sizeof(s->bound));
+    if (opts->unix_path) {
+        s->listen_fd = unix_listen(&s->unix_socket, opts->unix_path);
+        snprintf(s->bound, sizeof(s->bound), "unix:%s", opts->unix_path);
+    } else {
+        s->listen_fd =
+            open_listener(opts->host, opts->port, s->bound, sizeof(s->bound));
+    }
     if (s->listen_fd < 0) {
         int rc = s->listen_fd;
         free(s);
@@ -1039,6 +1050,7 @@ int http_start(struct http_server **out, uv_loop_t *loop,
         if (s->daemon)
             MHD_stop_daemon(s->daemon);
         close(s->listen_fd);
+        unix_unlink(&s->unix_socket);
         free(s);
         return -EINVAL;
     }
@@ -1063,6 +1075,10 @@ void http_quiesce(struct http_server *s)
     fd = MHD_quiesce_daemon(s->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
+    /* New connections now fail at once, and a proxy tries another. */
+    unix_unlink(&s->unix_socket);
+    /* XXX Idle keep-alive connections stay open, so a proxy's next request
+     * on one gets 503 instead of a closed connection it would retry. */
 }
 
 size_t http_active(const struct http_server *s)
@@ -1108,4 +1124,5 @@ void http_stop(struct http_server *s, void (*done)(void *arg), void *arg)
     uv_close((uv_handle_t *)&s->watch_tick, on_closed);
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
+    unix_unlink(&s->unix_socket);
 }

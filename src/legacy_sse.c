@@ -171,9 +171,9 @@ static struct legacy_client *client_new(struct legacy_sse *ls,
         memcpy(c->id, c->session->id, sizeof(c->id));
         c->backend = &c->session->backend;
         c->sink = (struct session_sink){
-            .deliver = sink_deliver, .close = sink_close, .is_get = true};
+            .deliver = sink_deliver, .close = sink_close, .kind = SINK_GET};
     } else {
-        *err = session_new_id(c->id);
+        *err = session_new_id(c->id, ls->cfg->replica_id);
         if (*err < 0) {
             free(c);
             return NULL;

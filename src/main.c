@@ -198,6 +198,7 @@ static int start_http(struct gateway *g)
     struct http_options o = {
         .host = g->cfg.host,
         .port = g->cfg.port,
+        .unix_path = g->cfg.listen_unix,
         .max_connections = g->cfg.max_connections,
         .idle_timeout_ms = g->cfg.idle_timeout,
         .header_timeout_ms = g->cfg.header_timeout,
@@ -266,7 +267,7 @@ static void open_gate(struct gateway *g)
         fprintf(stderr, "mcpgw: %s\n", err[0] ? err : "out of memory");
         exit(2);
     }
-    if (!guard_is_loopback_addr(g->cfg.host) && g->gate.tokens.n == 0 &&
+    if (!gate_is_local(&g->cfg) && g->gate.tokens.n == 0 &&
         !g->cfg.allow_unauthenticated) {
         fprintf(stderr,
                 "mcpgw: --host %s is not a loopback address: give "

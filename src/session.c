@@ -16,6 +16,7 @@
 #define SWEEP_MS       1000
 #define HELD_MAX       256 /* messages waiting for a stream */
 #define HELD_BYTES_MAX (1024 * 1024)
+#define STREAMS_KEPT   16 /* finished streams kept for resumption */
 
 static size_t bucket_of(const char *id)
 {
@@ -36,14 +37,18 @@ static void unhash(struct session_table *t, struct session *s)
         *pp = s->hnext;
 }
 
-int session_new_id(char out[SESSION_ID_LEN + 1])
+/* A proxy in front of replicas routes on the part before the '.'. */
+int session_new_id(char out[SESSION_ID_LEN + 1], const char *replica)
 {
-    unsigned char raw[SESSION_ID_LEN / 2];
+    unsigned char raw[SESSION_ID_HEX / 2];
+    int n = replica ? snprintf(out, SESSION_ID_LEN + 1, "%.*s.",
+                               CONFIG_REPLICA_ID_MAX, replica)
+                    : 0;
 
     if (RAND_bytes(raw, sizeof(raw)) != 1)
         return -EIO;
     for (size_t i = 0; i < sizeof(raw); i++)
-        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+        snprintf(out + n + 2 * i, 3, "%02x", raw[i]);
     return 0;
 }
 
@@ -72,7 +77,8 @@ static void deliver(struct session *s, const char *msg, size_t len)
 {
     for (int pass = 0; pass < 2; pass++)
         for (struct session_sink *k = s->sinks; k; k = k->next)
-            if (k->is_get == (pass == 1) && k->deliver(k, msg, len) == 0)
+            if (k->kind == (pass == 0 ? SINK_POST : SINK_GET) &&
+                k->deliver(k, msg, len) == 0)
                 return;
     hold(s, msg, len);
 }
@@ -128,6 +134,12 @@ static void on_backend_stopped(void *arg)
     if (s->next)
         s->next->prev = s->prev;
     buf_free(&s->held);
+    while (s->streams) {
+        struct stream *st = s->streams;
+        s->streams = st->next;
+        stream_free(st);
+        free(st);
+    }
     free(s);
     maybe_stopped(t);
 }
@@ -163,7 +175,7 @@ struct session *session_new(struct session_table *t, int *err)
         *err = -ENOMEM;
         return NULL;
     }
-    *err = session_new_id(s->id);
+    *err = session_new_id(s->id, t->cfg->replica_id);
     if (*err == 0)
         *err = backend_start_session(&s->backend, t->loop, t->cfg,
                                      &session_events, s);
@@ -189,7 +201,7 @@ struct session *session_find(struct session_table *t, const char *id)
 {
     struct session *s;
 
-    if (id == NULL || t->buckets == NULL || strlen(id) != SESSION_ID_LEN)
+    if (id == NULL || t->buckets == NULL || strlen(id) > SESSION_ID_LEN)
         return NULL;
     for (s = t->buckets[bucket_of(id)]; s; s = s->hnext) {
         if (strcmp(s->id, id) == 0) {
@@ -207,7 +219,7 @@ void session_attach(struct session *s, struct session_sink *sink)
     if (s->sinks)
         s->sinks->prev = sink;
     s->sinks = sink;
-    if (sink->is_get && s->nheld > 0)
+    if (sink->kind == SINK_GET && s->nheld > 0)
         flush_held(s, sink);
 }
 
@@ -222,10 +234,81 @@ void session_detach(struct session *s, struct session_sink *sink)
     sink->prev = sink->next = NULL;
 }
 
+static struct stream_limits stream_limits(const struct session *s)
+{
+    const struct gw_config *cfg = s->table->cfg;
+
+    return (struct stream_limits){cfg->resume_events, cfg->resume_bytes};
+}
+
+static struct stream *add_stream(struct session *s, unsigned number)
+{
+    struct stream *st = malloc(sizeof(*st));
+    struct stream_limits l = stream_limits(s);
+
+    if (st == NULL)
+        return NULL;
+    stream_init(st, number, &l);
+    st->prev = NULL;
+    st->next = s->streams;
+    if (s->streams)
+        s->streams->prev = st;
+    s->streams = st;
+    return st;
+}
+
+static void drop_stream(struct session *s, struct stream *st)
+{
+    if (st->prev)
+        st->prev->next = st->next;
+    else
+        s->streams = st->next;
+    if (st->next)
+        st->next->prev = st->prev;
+    stream_free(st);
+    free(st);
+}
+
+/* Forgets finished POST streams past STREAMS_KEPT, oldest first. */
+static void trim_streams(struct session *s)
+{
+    size_t kept = 0;
+    struct stream *st = s->streams, *next;
+
+    for (; st; st = next) {
+        next = st->next;
+        if (st->number == 0 || !st->finished || st->att)
+            continue;
+        if (++kept > STREAMS_KEPT)
+            drop_stream(s, st);
+    }
+}
+
+struct stream *session_stream_new(struct session *s)
+{
+    trim_streams(s);
+    return add_stream(s, ++s->next_stream);
+}
+
+struct stream *session_stream_find(struct session *s, unsigned number)
+{
+    for (struct stream *st = s->streams; st; st = st->next)
+        if (st->number == number)
+            return st;
+    return NULL;
+}
+
+struct stream *session_get_stream(struct session *s)
+{
+    struct stream *st = session_stream_find(s, 0);
+
+    return st ? st : add_stream(s, 0);
+}
+
 bool session_has_get(const struct session *s)
 {
     for (const struct session_sink *k = s->sinks; k; k = k->next)
-        if (k->is_get)
+        if (k->kind == SINK_GET)
             return true;
     return false;
 }

@@ -12,9 +12,11 @@
 #include "mcpgw/log.h"
 #include "mcpgw/session.h"
 #include "mcpgw/sse.h"
+#include "mcpgw/stream.h"
 
-#define BATCH_MAX     100
-#define BATCH_VERSION "2025-03-26" /* the only version with batches */
+#define BATCH_MAX      100
+#define BATCH_VERSION  "2025-03-26" /* the only version with batches */
+#define RESUME_VERSION "2025-11-25" /* the first with priming events */
 
 /* One call of an exchange, answered by the child or the gateway. */
 struct call {
@@ -31,7 +33,10 @@ struct exchange {
     struct pool *pool;        /* borrowed: the shared children, else NULL */
     struct session *session;  /* borrowed while attached, else NULL */
     struct session_sink sink; /* server messages of the session */
-    struct http_req *req;     /* borrowed until released */
+    struct stream *stream;    /* borrowed from the session: the answer,
+                                 when the client may resume it */
+    struct stream_attach att; /* the POST's connection on stream */
+    struct http_req *req;     /* borrowed until released, then NULL */
     bool json_mode, batch, started;
     unsigned ncalls, nanswered, nnotready;
     struct call calls[];
@@ -59,11 +64,14 @@ static void stream_headers(struct http_req *r, const struct session *s)
 
 static void start_stream(struct exchange *ex)
 {
-    if (ex->started)
+    if (ex->started || ex->req == NULL)
         return;
     ex->started = true;
     stream_headers(ex->req, NULL);
     http_stream_start(ex->req, 200, "text/event-stream");
+    /* The cursor comes first, so a connection lost at once can resume. */
+    if (ex->stream)
+        stream_prime(ex->stream, ex->sm->cfg->sse_retry);
 }
 
 static void send_event(struct exchange *ex, const char *msg, size_t len)
@@ -71,9 +79,24 @@ static void send_event(struct exchange *ex, const char *msg, size_t len)
     struct gw_buf ev = {0};
 
     start_stream(ex);
-    if (sse_event(&ev, "message", NULL, msg, len) == 0)
+    if (ex->stream) {
+        stream_send(ex->stream, msg, len);
+        return;
+    }
+    if (ex->req && sse_event(&ev, "message", NULL, msg, len) == 0)
         http_stream_write(ex->req, ev.data, ev.len);
     buf_free(&ev);
+}
+
+/* The last event is out: end whichever connection carries the stream. */
+static void end_stream(struct exchange *ex)
+{
+    if (ex->stream) {
+        stream_finish(ex->stream);
+        ex->stream = NULL;
+    } else if (ex->req) {
+        http_stream_end(ex->req);
+    }
 }
 
 /* JSON mode: one object, or an array in request order for a batch. */
@@ -108,6 +131,13 @@ static void detach(struct exchange *ex)
     ex->session = NULL;
 }
 
+static void exchange_free(struct exchange *ex)
+{
+    for (unsigned i = 0; i < ex->ncalls; i++)
+        buf_free(&ex->calls[i].reply);
+    free(ex);
+}
+
 static void on_reply(void *owner, unsigned slot, enum rt_fail why,
                      const char *msg, size_t len)
 {
@@ -128,8 +158,12 @@ static void on_reply(void *owner, unsigned slot, enum rt_fail why,
             return;
         }
         send_event(ex, msg, len);
-        if (ex->nanswered == ex->ncalls)
-            http_stream_end(ex->req);
+        if (ex->nanswered < ex->ncalls)
+            return;
+        end_stream(ex);
+        /* Nobody holds a connection any more: the ring keeps the rest. */
+        if (ex->req == NULL)
+            exchange_free(ex);
         return;
     }
     buf_append(&c->reply, msg, len);
@@ -165,20 +199,33 @@ static int on_server_message(void *owner, unsigned slot, const char *method,
     return 0;
 }
 
+/*
+ * The POST's connection is done. A client that may resume its stream
+ * has not cancelled anything by losing it (the spec says as much), so
+ * its calls go on and their events wait in the stream's ring; for the
+ * others, a lost connection is the end of the calls.
+ */
 static void release(void *data, bool aborted)
 {
     struct exchange *ex = data;
 
+    ex->req = NULL;
+    if (ex->stream) {
+        stream_detach(ex->stream);
+        if (ex->nanswered < ex->ncalls) {
+            log_debug("mcp", "stream %u lost its connection; its calls go on",
+                      ex->stream->number);
+            return;
+        }
+    }
     detach(ex);
-    for (unsigned i = 0; i < ex->ncalls; i++) {
+    for (unsigned i = 0; i < ex->ncalls; i++)
         if (ex->calls[i].entry && ex->pool)
             pool_cancel(ex->pool, ex->calls[i].entry, "client disconnected");
         else if (ex->calls[i].entry)
             backend_cancel(ex->backend, ex->calls[i].entry,
                            "client disconnected");
-        buf_free(&ex->calls[i].reply);
-    }
-    free(ex);
+    exchange_free(ex);
 }
 
 /* --- checks --------------------------------------------------------- */
@@ -381,13 +428,35 @@ static int sink_deliver(struct session_sink *sink, const char *msg, size_t len)
     return 0;
 }
 
-/* The session ended: its calls are failed next, which ends the stream. */
+/*
+ * The session ended: its calls are failed next, which ends the POST's
+ * own connection if it is still there; the session forgets its streams.
+ */
 static void sink_close(struct session_sink *sink)
 {
     struct exchange *ex =
         (struct exchange *)((char *)sink - offsetof(struct exchange, sink));
 
     ex->session = NULL;
+    if (ex->stream)
+        stream_detach(ex->stream);
+    ex->stream = NULL;
+}
+
+/*
+ * Whether the client speaks a version with resumable streams: the one
+ * its initialize asked for, as the SDK decides, else the header's.
+ */
+static bool may_resume(const struct streamable *sm, struct http_req *r,
+                       const struct session *s)
+{
+    const char *version = http_header(r, "MCP-Protocol-Version");
+
+    if (s == NULL || sm->cfg->json_response)
+        return false;
+    if (s->version[0])
+        version = s->version;
+    return version && strcmp(version, RESUME_VERSION) >= 0;
 }
 
 static struct exchange *exchange_new(struct streamable *sm, struct http_req *r,
@@ -409,6 +478,11 @@ static struct exchange *exchange_new(struct streamable *sm, struct http_req *r,
         ex->sink =
             (struct session_sink){.deliver = sink_deliver, .close = sink_close};
         session_attach(session, &ex->sink);
+    }
+    if (may_resume(sm, r, session) &&
+        (ex->stream = session_stream_new(session)) != NULL) {
+        ex->att.req = r;
+        stream_attach(ex->stream, &ex->att);
     }
     return ex;
 }
@@ -433,7 +507,7 @@ static void answer_now(struct exchange *ex)
         if (ex->json_mode)
             send_json(ex);
         else
-            http_stream_end(ex->req);
+            end_stream(ex);
         return;
     }
     if (ex->json_mode || waiting_only)
@@ -469,6 +543,11 @@ static void run_calls(struct streamable *sm, struct http_req *r,
         backend_refusal(rc, &status);
         http_respond(r, status, "application/json", ex->calls[0].reply.data,
                      ex->calls[0].reply.len);
+        if (ex->stream) {
+            stream_detach(ex->stream); /* nothing was sent on it */
+            ex->stream->finished = true;
+        }
+        ex->stream = NULL;
         release(ex, false);
         return;
     }
@@ -521,6 +600,18 @@ static struct session *open_session(struct streamable *sm, struct http_req *r,
     return NULL;
 }
 
+/* The version a session's client asked for, for what its streams do. */
+static void note_version(struct session *s, const struct parsed *p)
+{
+    struct json_span v;
+    const struct rpc_msg *m = &p->msgs[0];
+
+    if (m->params.type != JSON_OBJECT ||
+        json_member(p->doc, m->params, "protocolVersion", &v) != 1 ||
+        json_string_decode(p->doc, v, s->version, sizeof(s->version)) < 0)
+        s->version[0] = '\0';
+}
+
 /* Which session a POST belongs to; NULL when it has been answered. */
 static struct session *post_session(struct streamable *sm, struct http_req *r,
                                     const struct parsed *p)
@@ -536,6 +627,8 @@ static struct session *post_session(struct streamable *sm, struct http_req *r,
     }
     if (s)
         http_add_header(r, "Mcp-Session-Id", s->id);
+    if (s && is_initialize(p))
+        note_version(s, p);
     return s;
 }
 
@@ -554,46 +647,135 @@ static void forward_rest(struct session *s, const struct parsed *p)
     }
 }
 
-/* The session's GET stream: server messages outside any call. */
-struct get_stream {
-    struct session_sink sink; /* first: the sink is the stream */
+/*
+ * A GET on a session: its stream of server messages outside any call
+ * (a SINK_GET), or a resumed stream of a POST (a SINK_RESUME).
+ */
+struct get_conn {
+    struct session_sink sink; /* first: the sink is the connection */
+    struct stream_attach att; /* the stream it carries */
     struct session *session;  /* borrowed; NULL once it ended */
     struct http_req *req;     /* borrowed until released */
 };
 
 static int get_deliver(struct session_sink *sink, const char *msg, size_t len)
 {
-    struct get_stream *g = (struct get_stream *)sink;
-    struct gw_buf ev = {0};
-    int rc = sse_event(&ev, "message", NULL, msg, len);
+    struct get_conn *g = (struct get_conn *)sink;
 
-    if (rc == 0)
-        rc = http_stream_write(g->req, ev.data, ev.len);
-    buf_free(&ev);
-    return rc < 0 ? -EPIPE : 0;
+    if (g->att.st == NULL)
+        return -EPIPE;
+    /* Kept in the ring even if the write fails: a resume replays it. */
+    return stream_send(g->att.st, msg, len) < 0 ? -EPIPE : 0;
 }
 
 static void get_close(struct session_sink *sink)
 {
-    struct get_stream *g = (struct get_stream *)sink;
+    struct get_conn *g = (struct get_conn *)sink;
 
     g->session = NULL;
+    if (g->att.st)
+        stream_detach(g->att.st);
     http_stream_end(g->req);
 }
 
 static void get_release(void *data, bool aborted)
 {
-    struct get_stream *g = data;
+    struct get_conn *g = data;
 
+    if (g->att.st)
+        stream_detach(g->att.st);
     if (g->session)
         session_detach(g->session, &g->sink);
     free(g);
 }
 
+static struct get_conn *get_conn_new(struct http_req *r, struct session *s,
+                                     enum session_sink_kind kind)
+{
+    struct get_conn *g = calloc(1, sizeof(*g));
+
+    if (g == NULL) {
+        http_respond_error(r, 500, RPC_INTERNAL_ERROR,
+                           "Internal error: out of memory");
+        return NULL;
+    }
+    *g = (struct get_conn){
+        .sink = {.deliver = get_deliver, .close = get_close, .kind = kind},
+        .att = {.req = r},
+        .session = s,
+        .req = r,
+    };
+    http_set_owner(r, g, get_release);
+    stream_headers(r, s);
+    http_stream_start(r, 200, "text/event-stream");
+    return g;
+}
+
+/* Attaches g to st and to the session (a GET sink flushes held ones). */
+static void get_conn_attach(struct get_conn *g, struct stream *st)
+{
+    stream_attach(st, &g->att);
+    session_attach(g->session, &g->sink);
+}
+
+/* Answers a Last-Event-ID that cannot be resumed; true when it did. */
+static bool refuse_cursor(struct http_req *r, struct session *s,
+                          const char *cursor, struct stream **st,
+                          uint64_t *after)
+{
+    unsigned number;
+
+    if (stream_parse_id(cursor, &number, after) < 0 ||
+        (*st = session_stream_find(s, number)) == NULL) {
+        http_respond_error(r, 400, RPC_CONNECTION_CLOSED,
+                           "Bad Request: Invalid event ID format");
+        return true;
+    }
+    if ((*st)->att || (number == 0 && session_has_get(s))) {
+        http_respond_error(r, 409, RPC_CONNECTION_CLOSED,
+                           "Conflict: Stream already has an active "
+                           "connection");
+        return true;
+    }
+    if (stream_replay_check(*st, *after) < 0) {
+        http_respond_error(r, 400, RPC_CONNECTION_CLOSED,
+                           "Bad Request: Event ID is no longer available");
+        return true;
+    }
+    return false;
+}
+
+/* GET with Last-Event-ID: the events after it, then the stream goes on. */
+static void resume_get(struct http_req *r, struct session *s,
+                       const char *cursor)
+{
+    struct stream *st;
+    uint64_t after;
+    struct get_conn *g;
+
+    if (refuse_cursor(r, s, cursor, &st, &after))
+        return;
+    g = get_conn_new(r, s, st->number == 0 ? SINK_GET : SINK_RESUME);
+    if (g == NULL)
+        return;
+    log_debug("mcp", "%.8s: stream %u resumed after %s", s->id, st->number,
+              cursor);
+    stream_replay(st, after, r);
+    if (st->finished) {
+        /* Nothing more will come: not a sink, so no session to leave. */
+        g->session = NULL;
+        http_stream_end(r);
+    } else {
+        get_conn_attach(g, st);
+    }
+}
+
 static void open_get(struct streamable *sm, struct http_req *r)
 {
     struct session *s;
-    struct get_stream *g;
+    struct stream *st;
+    struct get_conn *g;
+    const char *cursor = http_header(r, "Last-Event-ID");
 
     if (!accepts(http_header(r, "Accept"), "text/event-stream")) {
         http_respond_error(r, 406, RPC_CONNECTION_CLOSED,
@@ -603,29 +785,31 @@ static void open_get(struct streamable *sm, struct http_req *r)
     }
     if ((s = named_session(sm, r)) == NULL)
         return;
+    if (cursor) {
+        resume_get(r, s, cursor);
+        return;
+    }
     if (session_has_get(s)) {
         http_respond_error(r, 409, RPC_CONNECTION_CLOSED,
                            "Conflict: Only one SSE stream is allowed per "
                            "session");
         return;
     }
-    g = calloc(1, sizeof(*g));
-    if (g == NULL) {
+    if ((st = session_get_stream(s)) == NULL) {
         http_respond_error(r, 500, RPC_INTERNAL_ERROR,
                            "Internal error: out of memory");
         return;
     }
-    *g = (struct get_stream){
-        .sink = {.deliver = get_deliver, .close = get_close, .is_get = true},
-        .session = s,
-        .req = r,
-    };
-    http_set_owner(r, g, get_release);
-    stream_headers(r, s);
-    http_stream_start(r, 200, "text/event-stream");
-    /* A comment sends the headers now: the client waits for them. */
-    static const char open_comment[] = ": stream open\n\n";
-    http_stream_write(r, open_comment, sizeof(open_comment) - 1);
+    if ((g = get_conn_new(r, s, SINK_GET)) == NULL)
+        return;
+    stream_attach(st, &g->att);
+    /* Something must go now: the client waits for the headers. */
+    if (may_resume(sm, r, s)) {
+        stream_prime(st, sm->cfg->sse_retry);
+    } else {
+        static const char open_comment[] = ": stream open\n\n";
+        http_stream_write(r, open_comment, sizeof(open_comment) - 1);
+    }
     session_attach(s, &g->sink);
 }
 

@@ -12,8 +12,9 @@
 
 #include "mcpgw/log.h"
 
-#define CONFIG_MAX_LIST 32 /* entries in one repeatable flag */
-#define CONFIG_POOL_MAX 64 /* --pool: shared children */
+#define CONFIG_MAX_LIST       32 /* entries in one repeatable flag */
+#define CONFIG_REPLICA_ID_MAX 63 /* a DNS label, as a pod name is */
+#define CONFIG_POOL_MAX       64 /* --pool: shared children */
 
 /* A repeatable flag's values; each string is owned by the list. */
 struct config_list {
@@ -44,6 +45,8 @@ struct gw_config {
     /* Where to listen. */
     char *host;             /* --host; owned, default 127.0.0.1 */
     uint16_t port;          /* --port; default 8000 */
+    char *listen_unix;      /* --listen unix:PATH: the socket's path, which
+                               replaces --host and --port; owned or NULL */
     char *output_transport; /* --outputTransport; owned: "streamableHttp",
                                "sse", or "both" when not given */
     char *sse_path;         /* --ssePath; owned, default /sse */
@@ -57,6 +60,8 @@ struct gw_config {
                                  most CONFIG_POOL_MAX */
     uint64_t session_timeout; /* --sessionTimeout, ms, default 30 min */
     unsigned max_sessions;    /* --max-sessions, default 100 */
+    char *replica_id;         /* --replica-id: prefixes session ids so a
+                                 proxy can route them; owned or NULL */
     struct config_list cors;  /* --cors: "*", exact origins, or /regex/;
                                  empty: no CORS */
 
@@ -88,6 +93,10 @@ struct gw_config {
     uint64_t shutdown_timeout; /* --shutdown-timeout, default 10000 */
     uint64_t kill_grace;       /* --kill-grace: TERM to KILL, default 5000 */
     uint64_t keepalive;        /* --sse-keepalive, default 15000 */
+    uint64_t sse_retry;        /* --sse-retry: reconnect delay asked of
+                                  clients that may resume, default 1000 */
+    unsigned resume_events;    /* --resume-events kept per stream, 64 */
+    size_t resume_bytes;       /* --resume-bytes kept per stream, 1 MiB */
     uint64_t idle_timeout;     /* --idle-timeout of a connection, 30000 */
     uint64_t header_timeout;   /* --header-timeout: a request's headers must
                                   be in by then, default 10000 */

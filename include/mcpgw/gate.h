@@ -22,6 +22,12 @@ struct gate {
 };
 
 /*
+ * True when only this host can connect (loopback, or --listen unix:), so
+ * starting without a token is allowed.
+ */
+bool gate_is_local(const struct gw_config *cfg);
+
+/*
  * Builds the gate from cfg, reading the token files. Returns 0, or a
  * negative errno with one line in err (which never holds a token).
  */

@@ -34,6 +34,7 @@ struct http_route {
 struct http_options {
     const char *host; /* numeric address or a resolvable name */
     uint16_t port;
+    const char *unix_path;      /* listen here instead of host and port */
     unsigned max_connections;   /* beyond it requests get 503, and past a
                                    margin connections are refused */
     uint64_t idle_timeout_ms;   /* a connection waiting for a request line */
@@ -55,7 +56,8 @@ int http_start(struct http_server **out, uv_loop_t *loop,
                const struct http_options *opts, const struct http_route *routes,
                size_t n);
 
-/* The address actually bound, as "host:port", for the start-up line. */
+/* The address actually bound, as "host:port" or "unix:PATH", for the
+ * start-up line. */
 const char *http_bound(const struct http_server *s);
 
 /*

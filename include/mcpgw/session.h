@@ -18,21 +18,32 @@
 #include "mcpgw/backend.h"
 #include "mcpgw/buf.h"
 #include "mcpgw/config.h"
+#include "mcpgw/stream.h"
 
-#define SESSION_ID_LEN 32 /* hex of 128 random bits */
+#define SESSION_ID_HEX 32 /* 128 random bits */
+/* The longest id: "NAME." (--replica-id) and the hex. */
+#define SESSION_ID_LEN (CONFIG_REPLICA_ID_MAX + 1 + SESSION_ID_HEX)
 
 struct session;
 
+enum session_sink_kind {
+    SINK_POST = 0, /* a POST's answer stream: takes server messages */
+    SINK_GET,      /* the session's GET stream: takes server messages */
+    SINK_RESUME,   /* a GET resuming a POST stream: takes none, but is
+                      ended with the session */
+};
+
 /*
- * Somewhere a session can send server messages: an open POST stream, or
- * the session's GET stream. Embedded in its owner, linked while open.
+ * A stream of a session that the session ends with it; the POST and GET
+ * kinds also take the server's own messages. Embedded in its owner,
+ * linked while open.
  */
 struct session_sink {
     /* Takes one message; returns 0, or -EPIPE when it cannot any more. */
     int (*deliver)(struct session_sink *sink, const char *msg, size_t len);
     /* The session ended: end the stream; detaching is done already. */
     void (*close)(struct session_sink *sink);
-    bool is_get;                      /* the session's GET stream */
+    enum session_sink_kind kind;
     struct session_sink *prev, *next; /* the session's sinks */
 };
 
@@ -44,6 +55,10 @@ struct session {
     struct gw_buf held;          /* owned: messages waiting for a sink,
                                     each followed by a NUL */
     size_t nheld;
+    struct stream *streams;      /* owned: resumable streams, newest
+                                    first; the GET stream is number 0 */
+    unsigned next_stream;        /* number of the last POST stream */
+    char version[16];            /* protocol version its initialize asked */
     uint64_t last_active;        /* loop time of the last request */
     bool ended;                  /* gone from the table; freed once its
                                     backend has stopped */
@@ -65,8 +80,11 @@ struct session_table {
     uint64_t created, expired; /* counters */
 };
 
-/* Writes a fresh id: 128 bits from OpenSSL, as hex. Returns 0 or -EIO. */
-int session_new_id(char out[SESSION_ID_LEN + 1]);
+/*
+ * Writes a fresh id: 128 bits from OpenSSL as hex, after "REPLICA." when
+ * replica (--replica-id) is not NULL. Returns 0 or -EIO.
+ */
+int session_new_id(char out[SESSION_ID_LEN + 1], const char *replica);
 
 /* Prepares the table. Returns 0 or -ENOMEM. */
 int session_table_init(struct session_table *t, uv_loop_t *loop,
@@ -90,6 +108,19 @@ void session_attach(struct session *s, struct session_sink *sink);
 
 /* Unlinks a sink (its stream closed). */
 void session_detach(struct session *s, struct session_sink *sink);
+
+/*
+ * A new resumable stream for a POST's answer, or NULL when out of
+ * memory. Finished streams beyond a small bound are forgotten, oldest
+ * first, so a session keeps a bounded number.
+ */
+struct stream *session_stream_new(struct session *s);
+
+/* The session's GET stream (number 0), made on first use; or NULL. */
+struct stream *session_get_stream(struct session *s);
+
+/* The stream with this number, or NULL when unknown or forgotten. */
+struct stream *session_stream_find(struct session *s, unsigned number);
 
 /* True while s has a GET stream open. */
 bool session_has_get(const struct session *s);

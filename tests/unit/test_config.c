@@ -748,6 +748,36 @@ static void test_pool(void)
            "--pool 1 is the default, stateful or not");
 }
 
+/* --listen unix:PATH and --replica-id, which a proxy in front relies on. */
+static void test_listen_replica(void)
+{
+    static char *env[] = {"MCPGW_REPLICA_ID=mcpgw-2",
+                          "MCPGW_LISTEN=unix:/run/e.sock", NULL};
+    char long_path[160] = "unix:/";
+
+    is_int(P("--stdio", "a"), 0, "no --listen");
+    ok(cfg.listen_unix == NULL && cfg.replica_id == NULL, "both unset");
+    is_int(P("--stdio", "a", "--listen", "unix:/run/mcpgw/a.sock",
+             "--replicaId", "r1"),
+           0, "unix socket and replica");
+    is_str(cfg.listen_unix, "/run/mcpgw/a.sock", "socket path");
+    is_str(cfg.replica_id, "r1", "replica id");
+    is_int(PE(env, "--stdio", "a"), 0, "from the environment");
+    is_str(cfg.replica_id, "mcpgw-2", "replica id from env");
+    is_str(cfg.listen_unix, "/run/e.sock", "socket path from env");
+    is_err(P("--stdio", "a", "--listen", "127.0.0.1:8000"),
+           "--listen: invalid address '127.0.0.1:8000' (want unix:/PATH, "
+           "at most 107 bytes)",
+           "listen tcp");
+    memset(long_path + 6, 'p', 110);
+    is_int(P("--stdio", "a", "--listen", long_path), -EINVAL, "path too long");
+    is_err(P("--stdio", "a", "--replica-id", "r1.x"),
+           "--replica-id: invalid name 'r1.x' (want 1 to 63 of A-Z a-z 0-9 - "
+           "_)",
+           "replica with a dot");
+    is_int(P("--stdio", "a", "--replica-id", ""), -EINVAL, "empty replica");
+}
+
 int main(void)
 {
     test_defaults();
@@ -769,6 +799,7 @@ int main(void)
     test_escape();
     test_sandbox();
     test_pool();
+    test_listen_replica();
     config_free(&cfg);
     return tap_done();
 }
