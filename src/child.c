@@ -97,7 +97,7 @@ static void on_exit_cb(uv_process_t *p, int64_t status, int sig)
     c->term_signal = sig;
     log_info("child", "pid=%d exited status=%lld signal=%d", (int)c->pid,
              (long long)status, sig);
-    sandbox_child_exited((int)c->pid, status, sig);
+    sandbox_child_exited(c->loop, (int)c->pid, status, sig);
     /* Whatever is left of its group is orphaned now: end it. */
     signal_group(c, SIGKILL);
     if (c->out_eof) {
@@ -217,8 +217,9 @@ static int spawn(struct child *c)
         {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE,
          .data.stream = (uv_stream_t *)&c->err},
     };
-    if (sandbox_spawn_init(&sp, c->opts.cmd, c->opts.env) < 0)
-        return UV_ENOMEM;
+    int rc = sandbox_spawn_init(&sp, c->opts.cmd, c->opts.env);
+    if (rc < 0)
+        return rc; /* a negative errno, as libuv's errors are */
     uv_process_options_t o = {
         .exit_cb = on_exit_cb,
         .file = sp.file,
@@ -231,7 +232,9 @@ static int spawn(struct child *c)
     };
 
     /* The child has its copies once uv_spawn returns. */
-    int rc = uv_spawn(c->loop, &c->proc, &o);
+    rc = uv_spawn(c->loop, &c->proc, &o);
+    if (rc == 0)
+        sandbox_spawned(&sp, c->proc.pid);
     sandbox_spawn_free(&sp);
     return rc;
 }
