@@ -123,6 +123,8 @@ struct sb_child *sb_children_add(char *why, size_t whylen)
         snprintf(why, whylen, "out of memory");
         return NULL;
     }
+    /* XXX: named by spawn order, not by session: the spawn does not know
+     * the session, so only the log ties spawn-N to its pid and session. */
     snprintf(c->name, sizeof(c->name), "spawn-%" PRIu64, ++kids.seq);
     if (sb_cgroup_make_leaf(kids.cg, c->name, why, whylen) < 0) {
         free(c);
