@@ -66,7 +66,9 @@ static void close_all(struct child *c)
     close_handle(c, (uv_handle_t *)&c->err);
     close_handle(c, (uv_handle_t *)&c->timer);
     close_handle(c, (uv_handle_t *)&c->flush);
-    close_handle(c, (uv_handle_t *)&c->proc);
+    /* Not made when the sandbox refused the spawn before uv_spawn. */
+    if (uv_handle_get_type((uv_handle_t *)&c->proc) == UV_PROCESS)
+        close_handle(c, (uv_handle_t *)&c->proc);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -231,7 +233,9 @@ static int spawn(struct child *c)
         .stdio = stdio,
     };
 
-    /* The child has its copies once uv_spawn returns. */
+    /* uv_spawn initialises proc even when it fails, so it is closed
+     * either way; the child has its copies once uv_spawn returns. */
+    c->open_handles++;
     rc = uv_spawn(c->loop, &c->proc, &o);
     if (rc == 0)
         sandbox_spawned(&sp, c->proc.pid);
@@ -254,10 +258,6 @@ int child_start(struct child *c, uv_loop_t *loop, const struct child_opts *opts,
     frame_init(&c->frames, opts->max_frame, &stdout_ops, c);
     frame_init(&c->errlines, STDERR_LINE_MAX, &stderr_ops, c);
     init_handles(c);
-
-    /* uv_spawn initialises proc even when it fails, so it is closed
-     * either way. */
-    c->open_handles++;
     rc = spawn(c);
     if (rc < 0) {
         log_error("child", "cannot start /bin/sh: %s", uv_strerror(rc));

@@ -36,7 +36,8 @@
 
 /*
  * Test hook: a comma list of protections the host is made to look like
- * it lacks (landlock, landlock-net, seccomp, netns, userns, cgroup), so
+ * it lacks (landlock, landlock-net, seccomp, netns, userns, cgroup; and
+ * cgroup-child: a child's own cgroup cannot be made at its spawn), so
  * the fail-closed path can be tested on a kernel that has them all.
  */
 #define SANDBOX_PRETEND_ENV "MCPGW_SANDBOX_PRETEND_MISSING"
