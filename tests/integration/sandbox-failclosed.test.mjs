@@ -123,6 +123,29 @@ describe('starting without a part', { skip }, () => {
   });
 });
 
+describe('a child whose own cgroup cannot be made', { skip }, () => {
+  test('strict: not started, said at error, callers get 503, the gateway stays up', async (t) => {
+    const gw = await startGateway([...SANDBOXED, '--ready-timeout', '500ms'],
+      { env: pretend('cgroup-child'), readyz: false, t });
+    await gw.waitForLog(/error sandbox: no cgroup for the next MCP server \(made missing by MCPGW_SANDBOX_PRETEND_MISSING\): not starting it without its memory and task limits/);
+    await gw.waitForLog(/restarting the MCP server in 500 ms/, 3000);
+    assert.doesNotMatch(gw.log(), /child: pid=\d+ started/);
+    const { res } = await callToolRaw(gw.url, 'echo', { text: 'x' });
+    assert.equal(res.status, 503, res.text);
+    assert.equal((await fetch(`${gw.base}/healthz`)).status, 200);
+    await gw.stop();
+  });
+
+  test('best-effort: started without the limits, said at warn', async (t) => {
+    const gw = await startGateway(['--stdio', fixtureCmd(), '--sandbox=best-effort', '--allow-read', FIXTURES],
+      { env: pretend('cgroup-child'), t });
+    assert.match(gw.log(), /warn sandbox: no cgroup for the next MCP server \(made missing.*\): starting it without memory and task limits/);
+    const { response } = await callToolRaw(gw.url, 'echo', { text: 'still here' });
+    assert.equal(textOf(response), 'still here');
+    await gw.stop();
+  });
+});
+
 describe('the work directory', { skip }, () => {
   test('a fresh private one is removed at exit; a given one is kept', async (t) => {
     const gw = await startGateway(SANDBOXED, { t });
