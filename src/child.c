@@ -261,7 +261,10 @@ int child_start(struct child *c, uv_loop_t *loop, const struct child_opts *opts,
     rc = spawn(c);
     if (rc < 0) {
         log_error("child", "cannot start /bin/sh: %s", uv_strerror(rc));
-        /* exited stays false, so closing reports nothing to the owner. */
+        /* Reported as an exit once the handles are closed, so the owner
+         * has one way to learn that its child is gone. */
+        c->exited = true;
+        c->exit_status = 127;
         close_all(c);
         return rc;
     }

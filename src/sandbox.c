@@ -572,9 +572,6 @@ static int child_cgroup(struct sandbox_spawn *s, struct sb_plan *p,
                  why);
         return 0;
     }
-    /* XXX: under --stateful a refused spawn takes the gateway down:
-     * backend_start_session reports the child's exit to the session
-     * before session_new has linked it (backend.c, session.c). */
     if (s->limit == NULL) {
         log_error("sandbox",
                   "no cgroup for the next MCP server (%s): not starting "

@@ -136,6 +136,25 @@ describe('a child whose own cgroup cannot be made', { skip }, () => {
     await gw.stop();
   });
 
+  test('strict, --stateful: that session is refused with 500, the gateway and other requests go on', async (t) => {
+    const gw = await startGateway(['--stateful', ...SANDBOXED], { env: pretend('cgroup-child'), t });
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(gw.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {
+          protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+      });
+      const body = await res.json();
+      assert.equal(res.status, 500);
+      assert.equal(body.error.code, -32000);
+      assert.equal(res.headers.get('mcp-session-id'), null, 'no session to name');
+    }
+    assert.match(gw.log(), /ended: its MCP server could not start/);
+    assert.equal((await fetch(`${gw.base}/healthz`)).status, 200);
+    await gw.stop();
+  });
+
   test('best-effort: started without the limits, said at warn', async (t) => {
     const gw = await startGateway(['--stdio', fixtureCmd(), '--sandbox=best-effort', '--allow-read', FIXTURES],
       { env: pretend('cgroup-child'), t });
