@@ -569,12 +569,8 @@ static void start_child(struct backend *b)
     b->started_once = true;
     b->state = BACKEND_STARTING;
     if (child_start(&b->child, b->loop, &o, &child_ops, b) < 0) {
-        if (b->mode == BACKEND_SESSION) {
-            b->state = BACKEND_BACKOFF;
-            b->events->on_exit(b->owner);
-            return;
-        }
-        schedule_restart(b);
+        /* on_child_exit follows, once the child's handles are closed. */
+        b->state = BACKEND_BACKOFF;
         return;
     }
     if (b->mode == BACKEND_SESSION) {

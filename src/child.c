@@ -66,7 +66,9 @@ static void close_all(struct child *c)
     close_handle(c, (uv_handle_t *)&c->err);
     close_handle(c, (uv_handle_t *)&c->timer);
     close_handle(c, (uv_handle_t *)&c->flush);
-    close_handle(c, (uv_handle_t *)&c->proc);
+    /* Not made when the sandbox refused the spawn before uv_spawn. */
+    if (uv_handle_get_type((uv_handle_t *)&c->proc) == UV_PROCESS)
+        close_handle(c, (uv_handle_t *)&c->proc);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -97,7 +99,7 @@ static void on_exit_cb(uv_process_t *p, int64_t status, int sig)
     c->term_signal = sig;
     log_info("child", "pid=%d exited status=%lld signal=%d", (int)c->pid,
              (long long)status, sig);
-    sandbox_child_exited((int)c->pid, status, sig);
+    sandbox_child_exited(c->loop, (int)c->pid, status, sig);
     /* Whatever is left of its group is orphaned now: end it. */
     signal_group(c, SIGKILL);
     if (c->out_eof) {
@@ -217,8 +219,9 @@ static int spawn(struct child *c)
         {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE,
          .data.stream = (uv_stream_t *)&c->err},
     };
-    if (sandbox_spawn_init(&sp, c->opts.cmd, c->opts.env) < 0)
-        return UV_ENOMEM;
+    int rc = sandbox_spawn_init(&sp, c->opts.cmd, c->opts.env);
+    if (rc < 0)
+        return rc; /* a negative errno, as libuv's errors are */
     uv_process_options_t o = {
         .exit_cb = on_exit_cb,
         .file = sp.file,
@@ -230,8 +233,12 @@ static int spawn(struct child *c)
         .stdio = stdio,
     };
 
-    /* The child has its copies once uv_spawn returns. */
-    int rc = uv_spawn(c->loop, &c->proc, &o);
+    /* uv_spawn initialises proc even when it fails, so it is closed
+     * either way; the child has its copies once uv_spawn returns. */
+    c->open_handles++;
+    rc = uv_spawn(c->loop, &c->proc, &o);
+    if (rc == 0)
+        sandbox_spawned(&sp, c->proc.pid);
     sandbox_spawn_free(&sp);
     return rc;
 }
@@ -251,14 +258,13 @@ int child_start(struct child *c, uv_loop_t *loop, const struct child_opts *opts,
     frame_init(&c->frames, opts->max_frame, &stdout_ops, c);
     frame_init(&c->errlines, STDERR_LINE_MAX, &stderr_ops, c);
     init_handles(c);
-
-    /* uv_spawn initialises proc even when it fails, so it is closed
-     * either way. */
-    c->open_handles++;
     rc = spawn(c);
     if (rc < 0) {
         log_error("child", "cannot start /bin/sh: %s", uv_strerror(rc));
-        /* exited stays false, so closing reports nothing to the owner. */
+        /* Reported as an exit once the handles are closed, so the owner
+         * has one way to learn that its child is gone. */
+        c->exited = true;
+        c->exit_status = 127;
         close_all(c);
         return rc;
     }

@@ -397,6 +397,17 @@ static int plan_network(const struct gw_config *cfg, const struct sb_host *h,
     return missing(err, errlen, "--no-network", why);
 }
 
+/*
+ * Children alive at once: one, or one per session; twice that, as an
+ * ended session's child may still be exiting when the next one starts.
+ */
+static size_t max_children(const struct gw_config *cfg)
+{
+    size_t live = cfg->stateful ? cfg->max_sessions : 1;
+
+    return 2 * live + 2;
+}
+
 static void plan_limits(const struct gw_config *cfg)
 {
     struct sb_plan *p = &sb.plan;
@@ -407,8 +418,8 @@ static void plan_limits(const struct gw_config *cfg)
     p->rl_nofile = cfg->child_files ? cfg->child_files : DEFAULT_FILES;
     p->rl_cpu = cfg->child_cpu;
     if (sb_cgroup_create(&sb.cg, mem, procs, why, sizeof(why)) == 0) {
-        for (size_t i = 0; i < sb.cg.ndirs; i++)
-            p->cgroups[p->ncgroups++] = sb.cg.dir[i];
+        /* Each child's own, made at its spawn (sandbox_spawn_init). */
+        sb_children_init(&sb.cg, max_children(cfg));
         return;
     }
     /*
@@ -472,7 +483,7 @@ static void summarize(const struct gw_config *cfg)
     append(s, cap, ", tasks %u",
            cfg->child_procs ? cfg->child_procs : DEFAULT_PROCS);
     if (sb.cg.ndirs)
-        append(s, cap, " (cgroup v%d)", sb.cg.version);
+        append(s, cap, " (cgroup v%d, each child its own)", sb.cg.version);
     append(s, cap, ", files %" PRIu64, p->rl_nofile);
     if (p->rl_cpu)
         append(s, cap, ", cpu %" PRIu64 "s", p->rl_cpu);
@@ -530,8 +541,10 @@ const char *sandbox_summary(void)
 
 void sandbox_stop(void)
 {
-    if (sb.cg.ndirs)
+    if (sb.cg.ndirs) {
+        sb_children_stop();
         sb_cgroup_remove(&sb.cg);
+    }
     if (sb.made_workdir) {
         remove_tree(AT_FDCWD, sb.workdir);
         sb.made_workdir = false;
@@ -542,15 +555,54 @@ void sandbox_stop(void)
     memset(&sb.plan, 0, sizeof(sb.plan));
 }
 
+/*
+ * The child's own cgroup, named in its plan. Without one the limits
+ * would not hold: strict refuses the spawn, best-effort goes on.
+ */
+static int child_cgroup(struct sandbox_spawn *s, struct sb_plan *p,
+                        char (*dirs)[PATH_MAX])
+{
+    char why[512];
+
+    s->limit = sb_children_add(why, sizeof(why));
+    if (s->limit == NULL && sb.mode == SB_BEST) {
+        log_warn("sandbox",
+                 "no cgroup for the next MCP server (%s): starting it "
+                 "without memory and task limits (--sandbox=best-effort)",
+                 why);
+        return 0;
+    }
+    if (s->limit == NULL) {
+        log_error("sandbox",
+                  "no cgroup for the next MCP server (%s): not starting "
+                  "it without its memory and task limits",
+                  why);
+        return -EAGAIN;
+    }
+    for (size_t i = 0; i < sb.cg.ndirs; i++) {
+        if (sb_cgroup_leaf_path(&sb.cg, i, sb_child_name(s->limit), dirs[i],
+                                PATH_MAX) < 0)
+            return -ENAMETOOLONG;
+        p->cgroups[p->ncgroups++] = dirs[i];
+    }
+    return 0;
+}
+
 int sandbox_spawn_init(struct sandbox_spawn *s, const char *cmd,
                        char *const *env)
 {
     struct sb_plan p = sb.plan;
+    char dirs[SB_MAX_CGROUPS][PATH_MAX];
+    int rc;
 
     memset(s, 0, sizeof(*s));
     if (sb.self[0] == '\0')
         resolve_self();
     p.ppid = getpid();
+    if (sb.cg.ndirs && (rc = child_cgroup(s, &p, dirs)) < 0) {
+        sandbox_spawn_free(s);
+        return rc;
+    }
     s->file = strdup(sb.self);
     s->args = sb_plan_argv(&p, sb.self, cmd);
     s->env = sb_env_build(env, &sb.env);
@@ -561,34 +613,73 @@ int sandbox_spawn_init(struct sandbox_spawn *s, const char *cmd,
     return 0;
 }
 
+void sandbox_spawned(struct sandbox_spawn *s, int pid)
+{
+    char dir[PATH_MAX], mem[32];
+
+    if (s->limit == NULL)
+        return;
+    sb_children_started(s->limit, (pid_t)pid);
+    if (sb_cgroup_leaf_path(&sb.cg, 0, sb_child_name(s->limit), dir,
+                            sizeof(dir)) == 0) {
+        human(mem, sizeof(mem), sb.cg.memory);
+        log_info("sandbox", "pid=%d cgroup %s (memory %s, tasks %u)", pid, dir,
+                 mem, sb.cg.pids);
+    }
+    s->limit = NULL;
+}
+
 void sandbox_spawn_free(struct sandbox_spawn *s)
 {
+    if (s->limit)
+        sb_children_remove(s->limit, NULL);
     free(s->file);
     sb_strv_free(s->args);
     sb_strv_free(s->env);
     memset(s, 0, sizeof(*s));
 }
 
-void sandbox_child_exited(int pid, int64_t status, int term_signal)
+/* What the child's cgroup counted: the limit that ended it, if one did. */
+static void log_limits(struct sb_child *c, int pid, int sig)
+{
+    struct sb_leaf_events ev;
+    char mem[32];
+
+    sb_cgroup_leaf_events(&sb.cg, sb_child_name(c), &ev);
+    human(mem, sizeof(mem), sb.cg.memory);
+    if (sig == SIGKILL && ev.oom_kills > 0)
+        log_warn("sandbox",
+                 "pid=%d: killed by its memory limit (--child-memory %s, "
+                 "the cgroup's OOM killer)",
+                 pid, mem);
+    if (ev.forks_refused > 0)
+        log_info("sandbox",
+                 "pid=%d: %" PRIu64 " forks were refused by its task "
+                 "limit (--child-procs %u)",
+                 pid, ev.forks_refused, sb.cg.pids);
+}
+
+void sandbox_child_exited(uv_loop_t *loop, int pid, int64_t status,
+                          int term_signal)
 {
     /* sh -c reports a command killed by a signal as 128 + the signal. */
     int sig = term_signal                    ? term_signal
               : status > 128 && status < 160 ? (int)status - 128
                                              : 0;
+    struct sb_child *c = sb.cg.ndirs ? sb_children_find((pid_t)pid) : NULL;
 
     if (status == SB_EXIT_SETUP && term_signal == 0)
         log_error("sandbox",
                   "pid=%d: the sandbox could not be set up "
                   "(see the line above)",
                   pid);
-    if (sig == SIGKILL && sb_cgroup_new_oom_kills(&sb.cg) > 0)
-        log_warn("sandbox",
-                 "pid=%d: killed by its memory limit "
-                 "(--child-memory, the cgroup's OOM killer)",
-                 pid);
+    if (c)
+        log_limits(c, pid, sig);
     if (sig == SIGXCPU)
         log_warn("sandbox",
                  "pid=%d: killed by its CPU time limit "
                  "(--child-cpu %" PRIu64 "s)",
                  pid, sb.plan.rl_cpu);
+    if (c)
+        sb_children_remove(c, loop);
 }

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* A cgroup for the children: memory and task limits that hold for Node. */
+/*
+ * The children's cgroups: one directory for the gateway, made once, and
+ * one below it for each MCP server process, with that process's memory
+ * and task limits (limits that hold for Node, and for root).
+ */
 #include "sandbox_int.h"
 
 #include <dirent.h>
@@ -152,10 +156,10 @@ static int v2_enable(const char *parent, char *why, size_t whylen)
 }
 
 /*
- * The children's cgroup is named after the gateway: its pid, and its pid
+ * The gateway's directory is named after it: its pid, and its pid
  * namespace, in which that pid means something.
  */
-static const char *child_name(char *out, size_t cap)
+static const char *gateway_name(char *out, size_t cap)
 {
     struct stat st;
     unsigned long ns = stat("/proc/self/ns/pid", &st) == 0 ? st.st_ino : 0;
@@ -164,9 +168,27 @@ static const char *child_name(char *out, size_t cap)
     return out;
 }
 
+/* Removes dir's child cgroups, then dir; what still has processes stays. */
+static void remove_empty(const char *dir)
+{
+    char path[PATH_MAX];
+    DIR *d = opendir(dir);
+
+    if (d == NULL)
+        return;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        /* In a cgroup file system, the directories are child cgroups. */
+        if (e->d_type == DT_DIR && e->d_name[0] != '.' &&
+            join(path, sizeof(path), "%s/%s", dir, e->d_name) == 0)
+            rmdir(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
 /*
- * Removes the empty cgroups that gateways of this pid namespace killed
- * with SIGKILL left behind. rmdir fails on a cgroup that still has
+ * Removes what gateways of this pid namespace that were killed with
+ * SIGKILL left behind. rmdir fails on a cgroup that still has
  * processes, so nothing live is touched.
  */
 static void sweep(const char *parent)
@@ -176,7 +198,7 @@ static void sweep(const char *parent)
 
     if (d == NULL)
         return;
-    child_name(mine, sizeof(mine));
+    gateway_name(mine, sizeof(mine));
     snprintf(prefix, sizeof(prefix), "%.*s",
              (int)(strrchr(mine, '.') - mine + 1), mine);
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
@@ -189,7 +211,7 @@ static void sweep(const char *parent)
             kill((pid_t)pid, 0) == 0 || errno != ESRCH)
             continue;
         if (join(path, sizeof(path), "%s/%s", parent, e->d_name) == 0)
-            rmdir(path);
+            remove_empty(path);
     }
     closedir(d);
 }
@@ -217,8 +239,26 @@ static int set_limit(const char *dir, const char *file, uint64_t v, char *why,
     return 0;
 }
 
-static int create_v2(struct sb_cgroup *cg, uint64_t mem, unsigned pids,
-                     char *why, size_t whylen)
+/* parent/NAME, NAME the gateway's; into cg->dir[cg->ndirs++], made. */
+static int make_gateway_dir(struct sb_cgroup *cg, const char *parent, char *why,
+                            size_t whylen)
+{
+    char name[64];
+    char *dir = cg->dir[cg->ndirs];
+
+    if (join(dir, sizeof(cg->dir[0]), "%s/%s", parent,
+             gateway_name(name, sizeof(name))) < 0) {
+        snprintf(why, whylen, "cgroup path too long");
+        return -1;
+    }
+    sweep(parent);
+    if (make_dir(dir, why, whylen) < 0)
+        return -1;
+    cg->ndirs++;
+    return 0;
+}
+
+static int create_v2(struct sb_cgroup *cg, char *why, size_t whylen)
 {
     char own[PATH_MAX], parent[PATH_MAX], buf[512];
 
@@ -233,37 +273,25 @@ static int create_v2(struct sb_cgroup *cg, uint64_t mem, unsigned pids,
         snprintf(why, whylen, "%s lacks the memory or pids controller", parent);
         return -1;
     }
-    if (v2_enable(parent, why, whylen) < 0)
-        return -1;
-    sweep(parent);
     cg->version = 2;
-    char name[64];
-    if (join(cg->dir[0], sizeof(cg->dir[0]), "%s/%s", parent,
-             child_name(name, sizeof(name))) < 0) {
-        snprintf(why, whylen, "cgroup path too long");
+    if (v2_enable(parent, why, whylen) < 0 ||
+        make_gateway_dir(cg, parent, why, whylen) < 0)
+        return -1;
+    /* Empty, so it may hand the controllers on to each child's. */
+    int rc = write_file(cg->dir[0], "cgroup.subtree_control", "+memory +pids");
+    if (rc < 0) {
+        snprintf(why, whylen, "cannot enable memory and pids in %s: %s",
+                 cg->dir[0], strerror(-rc));
         return -1;
     }
-    cg->ndirs = 1;
-    if (make_dir(cg->dir[0], why, whylen) < 0)
-        return -1;
-    if (mem && set_limit(cg->dir[0], "memory.max", mem, why, whylen) < 0)
-        return -1;
-    /* Swap would let the limit be passed at disk speed. */
-    if (mem)
-        write_file(cg->dir[0], "memory.swap.max", "0");
-    if (pids && set_limit(cg->dir[0], "pids.max", pids, why, whylen) < 0)
-        return -1;
-    cg->memory = mem > 0;
-    cg->pids = pids > 0;
     return 0;
 }
 
-/* v1: one directory in the memory hierarchy and one in the pids one. */
+/* v1: a directory in the memory hierarchy and one in the pids one. */
 static int create_v1_one(struct sb_cgroup *cg, const char *controller,
                          char *why, size_t whylen)
 {
-    char own[PATH_MAX], base[PATH_MAX], parent[PATH_MAX], name[64];
-    char *dir = cg->dir[cg->ndirs];
+    char own[PATH_MAX], base[PATH_MAX], parent[PATH_MAX];
 
     snprintf(base, sizeof(base), "%s/%s", CG_ROOT, controller);
     if (access(base, W_OK) < 0 || own_cgroup(controller, own, sizeof(own))) {
@@ -271,51 +299,162 @@ static int create_v1_one(struct sb_cgroup *cg, const char *controller,
         return -1;
     }
     if (join(parent, sizeof(parent), "%s%s", base,
-             strcmp(own, "/") == 0 ? "" : own) < 0 ||
-        join(dir, sizeof(cg->dir[0]), "%s/%s", parent,
-             child_name(name, sizeof(name))) < 0) {
+             strcmp(own, "/") == 0 ? "" : own) < 0) {
         snprintf(why, whylen, "cgroup path too long");
         return -1;
     }
-    sweep(parent);
-    if (make_dir(dir, why, whylen) < 0)
+    return make_gateway_dir(cg, parent, why, whylen);
+}
+
+static int create_v1(struct sb_cgroup *cg, char *why, size_t whylen)
+{
+    cg->version = 1;
+    if (cg->memory && create_v1_one(cg, "memory", why, whylen) < 0)
         return -1;
-    cg->ndirs++;
+    if (cg->pids && create_v1_one(cg, "pids", why, whylen) < 0)
+        return -1;
     return 0;
 }
 
-static int create_v1(struct sb_cgroup *cg, uint64_t mem, unsigned pids,
-                     char *why, size_t whylen)
+int sb_cgroup_leaf_path(const struct sb_cgroup *cg, size_t i, const char *name,
+                        char *out, size_t cap)
 {
-    cg->version = 1;
-    if (mem) {
-        if (create_v1_one(cg, "memory", why, whylen) < 0)
+    return join(out, cap, "%s/%s", cg->dir[i], name);
+}
+
+/* The limits of one child, in the directory of the hierarchy i. */
+static int set_leaf_limits(const struct sb_cgroup *cg, size_t i,
+                           const char *dir, char *why, size_t whylen)
+{
+    bool memory_dir = cg->version == 2 || (cg->memory && i == 0);
+    bool pids_dir = cg->version == 2 || i == cg->ndirs - 1;
+
+    if (cg->version == 2 && cg->memory) {
+        if (set_limit(dir, "memory.max", cg->memory, why, whylen) < 0)
             return -1;
-        const char *d = cg->dir[cg->ndirs - 1];
-        if (set_limit(d, "memory.limit_in_bytes", mem, why, whylen) < 0)
+        /* Swap would let the limit be passed at disk speed. */
+        write_file(dir, "memory.swap.max", "0");
+        /* The whole child goes, not one of its processes. */
+        write_file(dir, "memory.oom.group", "1");
+    } else if (memory_dir && cg->memory) {
+        if (set_limit(dir, "memory.limit_in_bytes", cg->memory, why, whylen))
             return -1;
         /* Memory plus swap: the same bound, so no swapping past it. */
         char memsw[PATH_MAX];
-        if (join(memsw, sizeof(memsw), "%s/memory.memsw.limit_in_bytes", d) ==
+        if (join(memsw, sizeof(memsw), "%s/memory.memsw.limit_in_bytes", dir) ==
                 0 &&
             access(memsw, F_OK) == 0 &&
-            set_limit(d, "memory.memsw.limit_in_bytes", mem, why, whylen) < 0)
+            set_limit(dir, "memory.memsw.limit_in_bytes", cg->memory, why,
+                      whylen) < 0)
             return -1;
-        cg->memory = true;
     }
-    if (pids) {
-        if (create_v1_one(cg, "pids", why, whylen) < 0)
-            return -1;
-        if (set_limit(cg->dir[cg->ndirs - 1], "pids.max", pids, why, whylen) <
-            0)
-            return -1;
-        cg->pids = true;
+    if (pids_dir && cg->pids &&
+        set_limit(dir, "pids.max", cg->pids, why, whylen) < 0)
+        return -1;
+    return 0;
+}
+
+int sb_cgroup_make_leaf(const struct sb_cgroup *cg, const char *name, char *why,
+                        size_t whylen)
+{
+    char dir[PATH_MAX];
+
+    /* The probe at start still works: only the children's fail. */
+    if (strcmp(name, "probe") != 0 && sb_pretend_missing("cgroup-child")) {
+        snprintf(why, whylen, "made missing by " SANDBOX_PRETEND_ENV);
+        return -1;
+    }
+
+    for (size_t i = 0; i < cg->ndirs; i++) {
+        if (sb_cgroup_leaf_path(cg, i, name, dir, sizeof(dir)) < 0) {
+            snprintf(why, whylen, "cgroup path too long");
+            break;
+        }
+        if (mkdir(dir, 0755) < 0) {
+            snprintf(why, whylen, "mkdir %s: %s", dir, strerror(errno));
+            break;
+        }
+        if (set_leaf_limits(cg, i, dir, why, whylen) < 0)
+            break;
+        if (i + 1 == cg->ndirs)
+            return 0;
+    }
+    sb_cgroup_remove_leaf(cg, name);
+    return -1;
+}
+
+/* Sends SIGKILL to what is left in dir. Returns how many were sent it. */
+static int kill_members(const char *dir)
+{
+    char buf[4096];
+    int n = 0;
+
+    if (read_file(dir, "cgroup.procs", buf, sizeof(buf)) <= 0)
+        return 0;
+    for (char *p = buf, *end; *p; p = end) {
+        long pid = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        if (pid > 0 && kill((pid_t)pid, SIGKILL) == 0)
+            n++;
+    }
+    return n;
+}
+
+int sb_cgroup_remove_leaf(const struct sb_cgroup *cg, const char *name)
+{
+    char dir[PATH_MAX];
+    int rc = 0;
+
+    for (size_t i = 0; i < cg->ndirs; i++) {
+        if (sb_cgroup_leaf_path(cg, i, name, dir, sizeof(dir)) < 0)
+            continue;
+        /* What outlived the child's process group (a setsid, a double
+         * fork) still counts against it, and keeps the directory. */
+        kill_members(dir);
+        if (rmdir(dir) < 0 && errno != ENOENT)
+            rc = -errno;
+    }
+    return rc;
+}
+
+/* The number after key (a line's first word) in dir/file, or 0. */
+static uint64_t read_counter(const char *dir, const char *file, const char *key)
+{
+    char buf[2048];
+    size_t n = strlen(key);
+
+    if (read_file(dir, file, buf, sizeof(buf)) < 0)
+        return 0;
+    for (const char *p = buf; *p;) {
+        if (strncmp(p, key, n) == 0 && p[n] == ' ')
+            return strtoull(p + n + 1, NULL, 10);
+        const char *nl = strchr(p, '\n');
+        if (nl == NULL)
+            break;
+        p = nl + 1;
     }
     return 0;
 }
 
+void sb_cgroup_leaf_events(const struct sb_cgroup *cg, const char *name,
+                           struct sb_leaf_events *ev)
+{
+    char dir[PATH_MAX];
+
+    memset(ev, 0, sizeof(*ev));
+    if (cg->memory && sb_cgroup_leaf_path(cg, 0, name, dir, sizeof(dir)) == 0)
+        ev->oom_kills = read_counter(
+            dir, cg->version == 2 ? "memory.events" : "memory.oom_control",
+            "oom_kill");
+    if (cg->pids &&
+        sb_cgroup_leaf_path(cg, cg->ndirs - 1, name, dir, sizeof(dir)) == 0)
+        ev->forks_refused = read_counter(dir, "pids.events", "max");
+}
+
 /* Forks a process that joins every directory and exits: 0 when it could. */
-static int try_join(const struct sb_cgroup *cg, char *why, size_t whylen)
+static int try_join(const struct sb_cgroup *cg, const char *name, char *why,
+                    size_t whylen)
 {
     int status = 0;
 
@@ -328,10 +467,11 @@ static int try_join(const struct sb_cgroup *cg, char *why, size_t whylen)
         return -1;
     }
     if (pid == 0) {
-        char me[32];
+        char me[32], dir[PATH_MAX];
         snprintf(me, sizeof(me), "%d", (int)getpid());
         for (size_t i = 0; i < cg->ndirs; i++) {
-            if (write_file(cg->dir[i], "cgroup.procs", me) < 0)
+            if (sb_cgroup_leaf_path(cg, i, name, dir, sizeof(dir)) < 0 ||
+                write_file(dir, "cgroup.procs", me) < 0)
                 _exit(1);
         }
         _exit(0);
@@ -339,27 +479,17 @@ static int try_join(const struct sb_cgroup *cg, char *why, size_t whylen)
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        snprintf(why, whylen, "cannot move a process into %s", cg->dir[0]);
+        snprintf(why, whylen, "cannot move a process into %s/%s", cg->dir[0],
+                 name);
         return -1;
     }
     return 0;
 }
 
-static uint64_t read_oom_kills(const struct sb_cgroup *cg)
-{
-    char buf[2048];
-    const char *file =
-        cg->version == 2 ? "memory.events" : "memory.oom_control";
-
-    if (!cg->memory || read_file(cg->dir[0], file, buf, sizeof(buf)) < 0)
-        return 0;
-    const char *p = strstr(buf, "oom_kill ");
-    return p ? strtoull(p + 9, NULL, 10) : 0;
-}
-
 int sb_cgroup_create(struct sb_cgroup *cg, uint64_t memory, unsigned pids,
                      char *why, size_t whylen)
 {
+    static const char probe[] = "probe";
     int rc;
 
     memset(cg, 0, sizeof(*cg));
@@ -367,55 +497,30 @@ int sb_cgroup_create(struct sb_cgroup *cg, uint64_t memory, unsigned pids,
         snprintf(why, whylen, "made missing by " SANDBOX_PRETEND_ENV);
         return -1;
     }
-    if (is_v2_host())
-        rc = create_v2(cg, memory, pids, why, whylen);
-    else
-        rc = create_v1(cg, memory, pids, why, whylen);
-    if (rc == 0)
-        rc = try_join(cg, why, whylen);
-    if (rc < 0) {
+    cg->memory = memory;
+    cg->pids = pids;
+    rc = is_v2_host() ? create_v2(cg, why, whylen) : create_v1(cg, why, whylen);
+    /* A child's cgroup, made, joined and removed, as at each spawn. */
+    if (rc == 0 && cg->ndirs > 0 &&
+        (rc = sb_cgroup_make_leaf(cg, probe, why, whylen)) == 0) {
+        rc = try_join(cg, probe, why, whylen);
+        for (int i = 0; i < 100 && sb_cgroup_remove_leaf(cg, probe) < 0; i++)
+            usleep(1000);
+    }
+    if (rc < 0 || cg->ndirs == 0) {
+        if (rc == 0)
+            snprintf(why, whylen, "no limit to set");
         sb_cgroup_remove(cg);
         return -1;
     }
-    cg->oom_kills = read_oom_kills(cg);
     return 0;
-}
-
-/* Stragglers of the child's group would keep the directory busy. */
-static void kill_members(const char *dir)
-{
-    char buf[4096];
-    bool any = false;
-
-    if (read_file(dir, "cgroup.procs", buf, sizeof(buf)) <= 0)
-        return;
-    for (char *p = buf, *end; *p; p = end) {
-        long pid = strtol(p, &end, 10);
-        if (end == p)
-            break;
-        if (pid > 0 && kill((pid_t)pid, SIGKILL) == 0)
-            any = true;
-    }
-    if (any)
-        usleep(50000);
 }
 
 void sb_cgroup_remove(struct sb_cgroup *cg)
 {
-    for (size_t i = 0; i < cg->ndirs; i++) {
-        kill_members(cg->dir[i]);
-        rmdir(cg->dir[i]);
-    }
+    for (size_t i = 0; i < cg->ndirs; i++)
+        remove_empty(cg->dir[i]);
     memset(cg, 0, sizeof(*cg));
-}
-
-uint64_t sb_cgroup_new_oom_kills(struct sb_cgroup *cg)
-{
-    uint64_t now = read_oom_kills(cg);
-    uint64_t n = now > cg->oom_kills ? now - cg->oom_kills : 0;
-
-    cg->oom_kills = now;
-    return n;
 }
 
 void sb_cgroup_describe(char *out, size_t outlen)
@@ -427,6 +532,7 @@ void sb_cgroup_describe(char *out, size_t outlen)
         snprintf(out, outlen, "unavailable (%s)", why);
         return;
     }
-    snprintf(out, outlen, "available (cgroup v%d, %s)", cg.version, cg.dir[0]);
+    snprintf(out, outlen, "available (cgroup v%d, one per child in %s)",
+             cg.version, cg.dir[0]);
     sb_cgroup_remove(&cg);
 }

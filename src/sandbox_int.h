@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <uv.h>
+
 #include "mcpgw/guard.h"
 
 #define SB_MAX_PATHS   128 /* Landlock rules of one kind */
@@ -103,30 +105,86 @@ int sb_seccomp_apply(bool nonet, char *err, size_t errlen);
 
 /* --- cgroups (sandbox_cgroup.c) ------------------------------------- */
 
+/*
+ * The gateway's cgroup for its children (one directory per hierarchy:
+ * v2's one, or v1's memory and pids), and below it one cgroup per MCP
+ * server process, a "leaf", which holds that process's limits.
+ */
 struct sb_cgroup {
     int version;                    /* 0: none, 1 or 2 */
-    char dir[SB_MAX_CGROUPS][4096]; /* what the child joins */
+    char dir[SB_MAX_CGROUPS][4096]; /* the gateway's: mcpgw-child.NS.PID */
     size_t ndirs;
-    bool memory, pids;  /* limits set */
-    uint64_t oom_kills; /* seen so far */
+    uint64_t memory; /* each child's, in bytes; 0: none */
+    unsigned pids;   /* each child's tasks; 0: none */
 };
 
 /*
- * Makes a cgroup for the children with memory (bytes, 0: none) and
- * pids (0: none) limits, and checks that a process can join it.
- * Returns 0, or -1 with why set (cg is then empty).
+ * Makes the gateway's directories for children with memory (bytes, 0:
+ * none) and pids (0: none) limits each, and checks that a child's can
+ * be made and joined. Returns 0, or -1 with why set (cg is then empty).
  */
 int sb_cgroup_create(struct sb_cgroup *cg, uint64_t memory, unsigned pids,
                      char *why, size_t whylen);
 
-/* Removes the directories (the children must be gone). */
+/* Removes the gateway's directories, with any empty leaf left in them. */
 void sb_cgroup_remove(struct sb_cgroup *cg);
 
-/* OOM kills in the cgroup since the last call. */
-uint64_t sb_cgroup_new_oom_kills(struct sb_cgroup *cg);
+/* The path of leaf name in the hierarchy i. Returns 0 or -ENAMETOOLONG. */
+int sb_cgroup_leaf_path(const struct sb_cgroup *cg, size_t i, const char *name,
+                        char *out, size_t cap);
 
-/* Where a cgroup could be made, or why not, for sandbox-check. */
+/*
+ * Makes leaf name with the limits in every hierarchy. Returns 0, or -1
+ * with why set and nothing left behind.
+ */
+int sb_cgroup_make_leaf(const struct sb_cgroup *cg, const char *name, char *why,
+                        size_t whylen);
+
+/*
+ * Sends SIGKILL to what is still in leaf name and removes it. Returns 0
+ * when it is gone, or a negative errno (-EBUSY while the killed linger).
+ */
+int sb_cgroup_remove_leaf(const struct sb_cgroup *cg, const char *name);
+
+/* What the kernel counted against a leaf's limits. */
+struct sb_leaf_events {
+    uint64_t oom_kills;     /* processes the OOM killer ended */
+    uint64_t forks_refused; /* forks and clones past pids.max */
+};
+
+void sb_cgroup_leaf_events(const struct sb_cgroup *cg, const char *name,
+                           struct sb_leaf_events *ev);
+
+/* Where the cgroups could be made, or why not, for sandbox-check. */
 void sb_cgroup_describe(char *out, size_t outlen);
+
+/* --- a cgroup per child (sandbox_children.c) ------------------------ */
+
+struct sb_child; /* one MCP server process and its leaf */
+
+/* Keeps leaves in cg (borrowed for the gateway's life), max at once. */
+void sb_children_init(const struct sb_cgroup *cg, size_t max);
+
+/* Makes the leaf for a process about to start. NULL with why set. */
+struct sb_child *sb_children_add(char *why, size_t whylen);
+
+const char *sb_child_name(const struct sb_child *c);
+
+/* The spawn worked: c is pid's. */
+void sb_children_started(struct sb_child *c, pid_t pid);
+
+/* The leaf of pid, a child that has not exited; NULL: none. */
+struct sb_child *sb_children_find(pid_t pid);
+
+/*
+ * The process is gone, or never started: removes its leaf now or, while
+ * what it left behind is dying, from a timer on loop (NULL: at the next
+ * add). c is freed.
+ */
+void sb_children_remove(struct sb_child *c, uv_loop_t *loop);
+
+/* Removes every leaf, waiting up to a second. Call once the loop ended. */
+void sb_children_stop(void);
 
 /* --- the environment (sandbox_env.c) -------------------------------- */
 

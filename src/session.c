@@ -162,6 +162,35 @@ void session_end(struct session *s, const char *why)
     backend_stop(&s->backend, on_backend_stopped, s);
 }
 
+static void link_session(struct session_table *t, struct session *s)
+{
+    s->table = t;
+    s->last_active = uv_now(t->loop);
+    s->hnext = t->buckets[bucket_of(s->id)];
+    t->buckets[bucket_of(s->id)] = s;
+    s->next = t->all;
+    if (t->all)
+        t->all->prev = s;
+    t->all = s;
+    t->live++;
+}
+
+static void unlink_session(struct session_table *t, struct session *s)
+{
+    unhash(t, s);
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        t->all = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    t->live--;
+}
+
+/*
+ * The session is linked before its child starts, so that a child that
+ * cannot start ends it the usual way, session_end.
+ */
 struct session *session_new(struct session_table *t, int *err)
 {
     struct session *s;
@@ -176,22 +205,24 @@ struct session *session_new(struct session_table *t, int *err)
         return NULL;
     }
     *err = session_new_id(s->id, t->cfg->replica_id);
-    if (*err == 0)
-        *err = backend_start_session(&s->backend, t->loop, t->cfg,
-                                     &session_events, s);
     if (*err < 0) {
         free(s);
         return NULL;
     }
-    s->table = t;
-    s->last_active = uv_now(t->loop);
-    s->hnext = t->buckets[bucket_of(s->id)];
-    t->buckets[bucket_of(s->id)] = s;
-    s->next = t->all;
-    if (t->all)
-        t->all->prev = s;
-    t->all = s;
-    t->live++;
+    link_session(t, s);
+    *err =
+        backend_start_session(&s->backend, t->loop, t->cfg, &session_events, s);
+    if (*err < 0) { /* nothing of the backend was made yet */
+        unlink_session(t, s);
+        free(s);
+        return NULL;
+    }
+    if (!backend_ready(&s->backend)) {
+        /* Freed once its backend has stopped. */
+        session_end(s, "its MCP server could not start");
+        *err = -EIO;
+        return NULL;
+    }
     t->created++;
     log_info("session", "%.8s started (%zu live)", s->id, t->live);
     return s;

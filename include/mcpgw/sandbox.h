@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <uv.h>
+
 #include "mcpgw/config.h"
 #include "mcpgw/guard.h"
 
@@ -34,7 +36,8 @@
 
 /*
  * Test hook: a comma list of protections the host is made to look like
- * it lacks (landlock, landlock-net, seccomp, netns, userns, cgroup), so
+ * it lacks (landlock, landlock-net, seccomp, netns, userns, cgroup; and
+ * cgroup-child: a child's own cgroup cannot be made at its spawn), so
  * the fail-closed path can be tested on a kernel that has them all.
  */
 #define SANDBOX_PRETEND_ENV "MCPGW_SANDBOX_PRETEND_MISSING"
@@ -59,29 +62,39 @@ const char *sandbox_summary(void);
  */
 void sandbox_stop(void);
 
+struct sb_child;
+
 /* What uv_spawn runs; every member is owned, freed by _free. */
 struct sandbox_spawn {
-    char *file;  /* the gateway's own binary */
-    char **args; /* mcpgw sandbox-exec PLAN... -- CMD */
-    char **env;  /* the child's environment */
+    char *file;             /* the gateway's own binary */
+    char **args;            /* mcpgw sandbox-exec PLAN... -- CMD */
+    char **env;             /* the child's environment */
+    struct sb_child *limit; /* its cgroup, until sandbox_spawned; or NULL */
 };
 
 /*
  * Builds the helper command line for cmd and the child's environment
- * from env (the gateway's, secrets already removed). Works without
- * sandbox_start too (then only the "always" part applies). Returns 0 or
- * -ENOMEM.
+ * from env (the gateway's, secrets already removed), and under --sandbox
+ * makes the child's own cgroup, which the plan names. Works without
+ * sandbox_start too (then only the "always" part applies). Returns 0,
+ * -ENOMEM, or -EAGAIN when no cgroup could be made (logged).
  */
 int sandbox_spawn_init(struct sandbox_spawn *s, const char *cmd,
                        char *const *env);
 
+/* uv_spawn started s as pid: its cgroup is pid's until it exits. */
+void sandbox_spawned(struct sandbox_spawn *s, int pid);
+
+/* Frees s; a cgroup no process was started in is removed. */
 void sandbox_spawn_free(struct sandbox_spawn *s);
 
 /*
  * Called when the child exits: logs at warn when a limit killed it
- * (the memory cgroup's OOM killer, RLIMIT_CPU).
+ * (the memory cgroup's OOM killer, RLIMIT_CPU) and removes its cgroup,
+ * from a timer on loop while what it left behind is dying.
  */
-void sandbox_child_exited(int pid, int64_t status, int term_signal);
+void sandbox_child_exited(uv_loop_t *loop, int pid, int64_t status,
+                          int term_signal);
 
 /*
  * The helper mode: argv is "mcpgw sandbox-exec PLAN... -- CMD". Hardens

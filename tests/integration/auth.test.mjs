@@ -117,8 +117,7 @@ for (const [name, value] of [['ACCESS_TOKEN', 'envtok'], ['MCPGW_AUTH_TOKEN', 'm
   });
 }
 
-test('the child does not see the gateway\'s tokens in its environment',
-     { todo: 'enforced by the sandbox issue' }, async (t) => {
+test('the child does not see the gateway\'s tokens in its environment', async (t) => {
   const gw = await startGateway(['--stdio', fixtureCmd()], {
     t, env: { ACCESS_TOKEN: 'envtok', MCPGW_AUTH_TOKEN: 'mcpgw-envtok' },
   });

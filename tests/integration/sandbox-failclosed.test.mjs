@@ -123,6 +123,48 @@ describe('starting without a part', { skip }, () => {
   });
 });
 
+describe('a child whose own cgroup cannot be made', { skip }, () => {
+  test('strict: not started, said at error, callers get 503, the gateway stays up', async (t) => {
+    const gw = await startGateway([...SANDBOXED, '--ready-timeout', '500ms'],
+      { env: pretend('cgroup-child'), readyz: false, t });
+    await gw.waitForLog(/error sandbox: no cgroup for the next MCP server \(made missing by MCPGW_SANDBOX_PRETEND_MISSING\): not starting it without its memory and task limits/);
+    await gw.waitForLog(/restarting the MCP server in 500 ms/, 3000);
+    assert.doesNotMatch(gw.log(), /child: pid=\d+ started/);
+    const { res } = await callToolRaw(gw.url, 'echo', { text: 'x' });
+    assert.equal(res.status, 503, res.text);
+    assert.equal((await fetch(`${gw.base}/healthz`)).status, 200);
+    await gw.stop();
+  });
+
+  test('strict, --stateful: that session is refused with 500, the gateway and other requests go on', async (t) => {
+    const gw = await startGateway(['--stateful', ...SANDBOXED], { env: pretend('cgroup-child'), t });
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(gw.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {
+          protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+      });
+      const body = await res.json();
+      assert.equal(res.status, 500);
+      assert.equal(body.error.code, -32000);
+      assert.equal(res.headers.get('mcp-session-id'), null, 'no session to name');
+    }
+    assert.match(gw.log(), /ended: its MCP server could not start/);
+    assert.equal((await fetch(`${gw.base}/healthz`)).status, 200);
+    await gw.stop();
+  });
+
+  test('best-effort: started without the limits, said at warn', async (t) => {
+    const gw = await startGateway(['--stdio', fixtureCmd(), '--sandbox=best-effort', '--allow-read', FIXTURES],
+      { env: pretend('cgroup-child'), t });
+    assert.match(gw.log(), /warn sandbox: no cgroup for the next MCP server \(made missing.*\): starting it without memory and task limits/);
+    const { response } = await callToolRaw(gw.url, 'echo', { text: 'still here' });
+    assert.equal(textOf(response), 'still here');
+    await gw.stop();
+  });
+});
+
 describe('the work directory', { skip }, () => {
   test('a fresh private one is removed at exit; a given one is kept', async (t) => {
     const gw = await startGateway(SANDBOXED, { t });

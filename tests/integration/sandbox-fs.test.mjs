@@ -107,3 +107,20 @@ describe('server-filesystem without --sandbox (the control)', () => {
     assert.equal(text(r), 'SECRET outside DIR\n');
   });
 });
+
+describe('npx under --sandbox --no-network with the default limits', { skip }, () => {
+  test('starts server-everything from the checkout and answers', async (t) => {
+    // npx finds the pinned package in the checkout's node_modules/.bin,
+    // so it needs no network; its cache and logs go to the work directory.
+    const cmd = `cd ${shq(ROOT)} && exec npx --no mcp-server-everything`;
+    const gw = await startGateway(['--stdio', cmd, '--sandbox', '--no-network', '--allow-read', ROOT],
+      { t, timeoutMs: 30000 });
+    assert.match(gw.log(), /memory 1G, tasks 256 \(cgroup v\d, each child its own\)|address space 16G, tasks 256/);
+    const client = await connectClient(gw.url);
+    t.after(() => client.close());
+    const r = await client.callTool({ name: 'echo', arguments: { message: 'from npx' } });
+    assert.equal(text(r), 'Echo: from npx');
+    await client.close();
+    await gw.stop();
+  });
+});

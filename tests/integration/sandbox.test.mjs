@@ -87,6 +87,7 @@ const gatewayEnvVars = {
   ACCESS_TOKEN: ENV_TOKEN,
   MY_API_KEY: TOKEN, // a token-file token, under another name
   PLAIN_VAR: 'plain value',
+  MCPGW_LOG_LEVEL: 'info', // the gateway's own: not the server's business
 };
 
 describe('hostile server under --sandbox --no-network', { skip: skipSandbox }, () => {
@@ -181,9 +182,17 @@ describe('hostile server under --sandbox --no-network', { skip: skipSandbox }, (
 
   test('ptrace of a process of its own, and a signal to the gateway: refused', async () => {
     const p = await hostile(gw, 'ptrace');
-    assert.equal(p.ok, false, JSON.stringify(p));
+    // The tool knows x86_64's numbers only.
+    assert.deepEqual([p.ok, p.code], [false, process.arch === 'x64' ? 'EPERM' : 'ENOSYS'], JSON.stringify(p));
     const k = await hostile(gw, 'kill', { pid: gw.pid });
     assert.deepEqual([k.ok, k.code], [false, 'EPERM'], JSON.stringify(k));
+  });
+
+  test('system calls an MCP server never needs: EPERM from the filter', { skip: process.arch !== 'x64' && 'x86_64 numbers' }, async () => {
+    const r = await hostile(gw, 'syscalls');
+    const names = ['ptrace', 'mount', 'kexec_load', 'keyctl', 'unshare', 'perf_event_open', 'setns', 'bpf'];
+    assert.deepEqual(Object.keys(r.calls ?? {}).sort(), [...names].sort(), JSON.stringify(r));
+    for (const n of names) assert.equal(r.calls[n], 'EPERM', `${n}: ${JSON.stringify(r)}`);
   });
 
   test('only its three pipes: no socket or file of the gateway', () => {
@@ -235,6 +244,21 @@ describe('limits that end the child, and --user', { skip: skipSandbox }, () => {
     await waitFor(async () => (await readyzStatus(gw)) === 200, { timeoutMs: 10000, what: '/readyz 200' });
     assert.equal(await hostile(gw, 'ping'), 'pong');
     assert.notEqual(childPid(gw), first);
+    await gw.stop();
+  });
+
+  test('--env passes or sets a variable; --child-files caps its descriptors', async (t) => {
+    const dir = scratch();
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const gw = await startGateway(['--stdio', HOSTILE_CMD, '--auth-token-file', path.join(dir, 'tokens'),
+      '--sandbox', '--allow-read', FIXTURES, '--env', 'PLAIN_VAR', '--env', 'SET_VAR=set here',
+      '--child-files', '64'], { t, env: gatewayEnvVars });
+    assert.match(gw.log(), /env allowlist \+2 --env/);
+    const { env } = await hostile(gw, 'environ');
+    assert.equal(env.PLAIN_VAR, 'plain value');
+    assert.equal(env.SET_VAR, 'set here');
+    assert.equal(env.MY_API_KEY, undefined);
+    assert.match(fs.readFileSync(`/proc/${childPid(gw)}/limits`, 'utf8'), /Max open files\s+64\s+64/);
     await gw.stop();
   });
 
@@ -302,6 +326,12 @@ describe('hostile server without --sandbox', () => {
     assert.equal(env.MY_API_KEY, undefined, 'a variable holding a token-file token');
     assert.equal(env.PLAIN_VAR, 'plain value');
     assert.match(gw.log(), /MY_API_KEY holds an accepted token: not passed/);
+    // Nor in what it can read of the gateway itself: the tokens in the
+    // gateway's environment and command line are overwritten at start.
+    for (const file of ['environ', 'cmdline']) {
+      const p = await hostile(gw, 'read_file', { path: `/proc/${gw.pid}/${file}` });
+      if (p.ok) for (const t of [TOKEN, FLAG_TOKEN, ENV_TOKEN]) assert.ok(!p.data.includes(t), `${file} holds a token`);
+    }
     // The sandbox is what keeps files out: here they are readable.
     const r = await hostile(gw, 'read_file', { path: path.join(dir, 'home', '.ssh', 'id_rsa') });
     assert.equal(r.ok, true, JSON.stringify(r));
