@@ -5,7 +5,8 @@
 // own id; logging during a call goes to that call's stream; when the
 // child cannot be told which call asked (several in flight, none, a JSON
 // body, a client that declared no such capability) nobody gets it and the
-// child gets an error; --pool 2 gives two asking calls a child each.
+// child gets an error; a request the child gives up is cancelled for its
+// client too; --pool 2 gives two asking calls a child each.
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -187,6 +188,30 @@ test('a call that ends with its request unanswered: the child is told at once (n
   await gw.waitForLog(/dropped a client's response to no waiting server request/, 3000);
   assert.equal((gw.log().match(/response from the client id=\\x22s1\\x22/g) ?? []).length, 1,
                'the late answer did not reach the child');
+});
+
+test('the child gives up its request: the client gets notifications/cancelled under the gateway id, and its answer is dropped', async (t) => {
+  const keep = streams(t);
+  const gw = await startGateway(shared(), { t });
+  const tag = tagOf('giveup');
+  const call = await startCall(gw, keep, 'ask_sampling', { tag, cancelMs: 300 });
+  const ask = await call.s.next(isAsk, 5000, 'the sampling request');
+  const cancelled = await call.s.next((m) => m.method === 'notifications/cancelled', 5000,
+                                      'notifications/cancelled on the call\'s stream');
+  assert.equal(cancelled.params.requestId, ask.id, 'it names the id the client knows');
+  assert.equal(textOf(await call.s.next(isResult(call.req), 5000, 'the result')), 'gave up');
+  const r = await rawPost(gw.url, answerTo(ask.id, tag));
+  assert.equal(r.status, 202, r.text);
+  await gw.waitForLog(/dropped a client's response to no waiting server request/, 3000);
+});
+
+test('a request the child makes outside any call is answered to it at once with an error, and given to nobody', async (t) => {
+  const gw = await startGateway(shared(), { t });
+  const r = await rawPost(gw.url, toolCall('ask_after', { ms: 100 }));
+  assert.equal(textOf(messagesOf(r).find((m) => 'result' in m)), 'asked later', r.text);
+  const line = await gw.waitForLog(/ask_after got .*/, 3000);
+  assert.match(line[0], /-32601.*no call is in flight/, line[0]);
+  await gw.waitForLog(/refused server request sampling\/createMessage: no call is in flight/, 3000);
 });
 
 test('--json-response: a JSON body has no place for a server request or a log; the child gets an error, the call its result', async (t) => {
