@@ -328,6 +328,8 @@ static bool on_server_notification(struct backend *b, const char *doc,
         return on_server_cancelled(b, doc, m);
     if (strcmp(m->method, "notifications/message") != 0)
         return false;
+    /* XXX: stdio links no message to a call, so a log line the server
+     * sends on its own while one call holds it is taken to be that call's. */
     h = router_sole_holder(&b->router);
     if (h == NULL || h->ops->on_server_message == NULL ||
         h->ops->on_server_message(h->owner, h->slot, m->method,
