@@ -3,11 +3,13 @@
 #
 #   podman build --format docker -t mcpgw \
 #       --build-arg NPM_MCP=@modelcontextprotocol/server-filesystem .
-#   podman run -e ACCESS_TOKEN="$(podman run --rm mcpgw keygen)" \
-#       -e NPM_MCP_ARGS=/data -p 127.0.0.1:8000:8000 mcpgw
+#   export ACCESS_TOKEN=$(podman run --rm mcpgw keygen)
+#   podman run -e ACCESS_TOKEN -e NPM_MCP_ARGS=/data \
+#       -p 127.0.0.1:8000:8000 mcpgw
 #
-# Build arguments name versions and the base image only; secrets are
-# given at run time. BASE_IMAGE may be any Debian 12 image with Node.js
+# Build arguments name the base image, versions and the defaults of the
+# workflow's variables, never a secret: those are given at run time.
+# BASE_IMAGE may be any Debian 12 image with Node.js
 # in /usr/local/bin, as the node images have it.
 
 ARG NODE_VERSION=22
@@ -32,9 +34,12 @@ FROM ${BASE_IMAGE}
 
 # The MCP server installed into the image, if any (else npx fetches
 # NPM_MCP at each start, which --sandbox allows: the network is open).
+# The others are the defaults of the variables of the same name, as the
+# workflow's build script passes them; each can be set again at run time.
 ARG NPM_MCP=
 ARG NPM_MCP_VERSION=latest
 ARG NPM_MCP_ARGS=
+ARG SUPERGATEWAY_EXTRA_ARGS=
 
 COPY --from=build /out/runtime-packages /usr/local/share/mcpgw/
 RUN apt-get update -qq \
@@ -58,6 +63,7 @@ COPY --from=build /out/mcpgw /usr/local/bin/mcpgw
 # may write /data only; MCPGW_SANDBOX=false turns that off.
 ENV NPM_MCP=${NPM_MCP} \
     NPM_MCP_ARGS=${NPM_MCP_ARGS} \
+    SUPERGATEWAY_EXTRA_ARGS=${SUPERGATEWAY_EXTRA_ARGS} \
     MCPGW_HOST=0.0.0.0 \
     MCPGW_PORT=8000 \
     MCPGW_SANDBOX=strict \
@@ -69,5 +75,6 @@ VOLUME /data
 EXPOSE 8000
 # mcpgw is PID 1: it reaps orphans and stops cleanly on SIGTERM.
 ENTRYPOINT ["mcpgw"]
+# XXX The probe reads MCPGW_PORT only, not a --port given as an argument.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["/bin/sh", "-c", "exec mcpgw probe http://127.0.0.1:${MCPGW_PORT:-8000}/readyz"]

@@ -10,6 +10,7 @@
 # MCPGW_IMAGE_KEEP=1 keeps the scratch root and its images for a rerun.
 set -euo pipefail
 
+[ "$(id -u)" -eq 0 ] || exec sudo -E bash "$0" "$@"
 cd "$(dirname "$0")/../.."
 SCRATCH=${MCPGW_IMAGE_SCRATCH:-$(pwd)/build/image-test}
 export SCRATCH
@@ -115,9 +116,12 @@ ACCESS_TOKEN=$token
 MCPGW_PORT=$port
 ENV
 # No systemd here to time health checks: they are run by hand below, and
-# podman's complaints about it go to podman.log.
+# podman's complaints about it go to podman.log. Hardened as
+# conf/docker-compose.yml runs it: read-only, no capabilities.
 # shellcheck disable=SC2086
 pm run -d --name "$name" --network host $ulimits --env-file "$env_file" \
+    --read-only --tmpfs /tmp --cap-drop all \
+    --security-opt no-new-privileges \
     --health-interval disable "$image" >/dev/null 2>>"$SCRATCH/podman.log"
 
 logs() { # logs CONTAINER: what the container wrote, not podman's own lines
