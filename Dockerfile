@@ -77,4 +77,5 @@ EXPOSE 8000
 ENTRYPOINT ["mcpgw"]
 # XXX The probe reads MCPGW_PORT only, not a --port given as an argument.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["/bin/sh", "-c", "exec mcpgw probe http://127.0.0.1:${MCPGW_PORT:-8000}/readyz"]
+    CMD ["/bin/sh", "-c", \
+         "exec mcpgw probe http://127.0.0.1:${MCPGW_PORT:-8000}/readyz"]

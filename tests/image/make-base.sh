@@ -53,5 +53,5 @@ fi
 
 tar -C "$rootfs" -c . | pm import -q "${changes[@]}" - \
     localhost/mcpgw-base:bookworm >/dev/null
-pm run --rm $ulimits --network none localhost/mcpgw-base:bookworm \
+pm run --rm "${ulimits[@]}" --network none localhost/mcpgw-base:bookworm \
     sh -c 'echo "base: node $(node --version), npm $(npm --version)"'

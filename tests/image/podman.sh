@@ -13,7 +13,8 @@ files=$(ulimit -Hn)
 procs=$(ulimit -Hu)
 [ "$files" = unlimited ] || [ "$files" -gt 65536 ] && files=65536
 [ "$procs" = unlimited ] || [ "$procs" -gt 4096 ] && procs=4096
-ulimits="--ulimit nofile=$files:$files --ulimit nproc=$procs:$procs"
+# shellcheck disable=SC2034 # used by the scripts that source this
+ulimits=(--ulimit "nofile=$files:$files" --ulimit "nproc=$procs:$procs")
 
 pm() {
     podman --root "$SCRATCH/root" --runroot "$SCRATCH/run" \

@@ -18,9 +18,10 @@ mkdir -p "$SCRATCH"
 . tests/image/podman.sh
 
 export DEBIAN_FRONTEND=noninteractive
-if ! command -v podman >/dev/null || ! command -v debootstrap >/dev/null; then
+if ! command -v podman >/dev/null || ! command -v runc >/dev/null ||
+    ! command -v debootstrap >/dev/null; then
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends podman buildah runc \
+    apt-get install -y -qq --no-install-recommends podman runc \
         debootstrap >/dev/null
 fi
 
@@ -65,8 +66,7 @@ t1=$(date +%s)
 fs_version=$(node -p "require('./package.json').devDependencies[
     '@modelcontextprotocol/server-filesystem']")
 # --format docker: OCI images have no HEALTHCHECK.
-# shellcheck disable=SC2086
-pm build -q --format docker --network host $ulimits \
+pm build -q --format docker --network host "${ulimits[@]}" \
     --build-arg BASE_IMAGE=localhost/mcpgw-base:bookworm \
     --build-arg NPM_MCP=@modelcontextprotocol/server-filesystem \
     --build-arg NPM_MCP_VERSION="$fs_version" \
@@ -78,8 +78,8 @@ t2=$(date +%s)
 echo "# base image $((t1 - t0)) s, mcpgw image $((t2 - t1)) s"
 
 # A fresh token from the image's own keygen; it exists only at run time.
-# shellcheck disable=SC2086
-token=$(pm run --rm $ulimits --network none --no-healthcheck "$image" keygen)
+token=$(pm run --rm "${ulimits[@]}" --network none --no-healthcheck \
+    "$image" keygen)
 check "mcpgw keygen in the image gives 64 hex digits" \
     grep -Eqx '[0-9a-f]{64}' <<<"$token"
 
@@ -87,8 +87,7 @@ check "mcpgw keygen in the image gives 64 hex digits" \
 refusal() { # refusal PATTERN podman-run-args...
     local pattern=$1 out rc=0
     shift
-    # shellcheck disable=SC2086
-    out=$(pm run --rm $ulimits --network none --no-healthcheck "$@" \
+    out=$(pm run --rm "${ulimits[@]}" --network none --no-healthcheck "$@" \
         "$image" 2>&1) || rc=$?
     [ "$rc" -eq 2 ] && [ "$(wc -l <<<"$out")" -eq 1 ] &&
         grep -q -- "$pattern" <<<"$out" || {
@@ -118,8 +117,7 @@ ENV
 # No systemd here to time health checks: they are run by hand below, and
 # podman's complaints about it go to podman.log. Hardened as
 # conf/docker-compose.yml runs it: read-only, no capabilities.
-# shellcheck disable=SC2086
-pm run -d --name "$name" --network host $ulimits --env-file "$env_file" \
+pm run -d --name "$name" --network host "${ulimits[@]}" --env-file "$env_file" \
     --read-only --tmpfs /tmp --cap-drop all \
     --security-opt no-new-privileges \
     --health-interval disable "$image" >/dev/null 2>>"$SCRATCH/podman.log"
@@ -180,8 +178,7 @@ check "its log: the shutdown, 'stopped' last, no other warning, no error" \
 
 # --- the sandbox, seen from a hostile server ---------------------------
 port=$(free_port)
-# shellcheck disable=SC2086
-pm run -d --name "$name-sandbox" --network host $ulimits \
+pm run -d --name "$name-sandbox" --network host "${ulimits[@]}" \
     --health-interval disable -e ACCESS_TOKEN="$token" \
     -e MCPGW_PORT="$port" -e MCPGW_ALLOW_READ=/fixtures \
     -v "$(pwd)/tests/fixtures:/fixtures:ro" "$image" \
