@@ -32,8 +32,9 @@ RUN sh scripts/setup.sh \
 # --- runtime -----------------------------------------------------------
 FROM ${BASE_IMAGE}
 
-# The MCP server installed into the image, if any (else npx fetches
-# NPM_MCP at each start, which --sandbox allows: the network is open).
+# The MCP server installed into the image. `npx --no` runs only what is
+# installed; for a package fetched at each start, run the image with
+# --stdio "npx -y PKG ARGS" (the sandbox leaves the network open).
 # The others are the defaults of the variables of the same name, as the
 # workflow's build script passes them; each can be set again at run time.
 ARG NPM_MCP=
