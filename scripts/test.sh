@@ -29,6 +29,9 @@ ctest --test-dir build --output-on-failure --timeout 300
 echo "== MCP conformance suite, --stateful and shared"
 sh tests/conformance/run.sh
 
+echo "== container image"
+bash tests/image/run.sh
+
 echo "== integration tests with the gateway under valgrind memcheck"
 MCPGW_BIN="$(pwd)/tests/valgrind/mcpgw.sh" \
     node --test --test-concurrency=2 tests/integration/

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mcpgw/config_env.h"
 #include "mcpgw/log.h"
 
 #define MAX_OPTS    64 /* entries in the option table, for parser.seen */
@@ -54,6 +55,7 @@ struct parser {
     size_t errlen;
     const char *src;        /* the flag as typed (escaped), or the variable */
     bool from_env;          /* lists from the environment are comma lists */
+    bool from_extra;        /* the words of SUPERGATEWAY_EXTRA_ARGS */
     char flag[QUOTE_BYTES]; /* storage for src when it is a flag */
     bool seen[MAX_OPTS];    /* set on the command line */
 };
@@ -743,7 +745,13 @@ static const char usage[] =
     "--flag VALUE or --flag=VALUE. Each may also come from the environment\n"
     "as MCPGW_ and the name in upper snake case (MCPGW_PORT,\n"
     "MCPGW_AUTH_TOKEN); lists there are comma-separated, empty variables\n"
-    "are ignored, and flags win.\n";
+    "are ignored, and flags win.\n"
+    "\n"
+    "Container workflow (Supergateway's .env):\n"
+    "  SUPERGATEWAY_EXTRA_ARGS    more flags, split at blanks (no quoting);\n"
+    "                             the command line wins, MCPGW_* lose\n"
+    "  NPM_MCP, NPM_MCP_ARGS      without --stdio (or MCPGW_STDIO), run\n"
+    "                             npx --no $NPM_MCP $NPM_MCP_ARGS\n";
 
 /* yargs takes --logLevel and --log-level alike; the table keys on kebab. */
 static bool kebab(const char *name, size_t n, char *out)
@@ -838,6 +846,10 @@ static int parse_flag(struct parser *ps, int argc, char **argv, int *i)
     const struct opt *o = find_opt(name, n, &idx);
     if (!o)
         return set_err(ps, "unknown flag %s", ps->flag);
+    /* The MCP server inherits that variable, and argv is not wiped there. */
+    if (ps->from_extra && o->off == OFF(auth_tokens) && o->set == set_list)
+        return fail(ps, "not taken here, since the MCP server sees this "
+                        "variable (use ACCESS_TOKEN or --auth-token-file)");
     int rc = flag_value(ps, o, eq ? eq + 1 : NULL, argc, argv, i, &val);
     if (rc == 0)
         rc = o->set(ps, o, val);
@@ -872,6 +884,18 @@ static int parse_argv(struct parser *ps, int argc, char **argv)
     return 0;
 }
 
+/* Prefixes the error in ps->err with the variable it came from. */
+static int blame(struct parser *ps, const char *var, int rc)
+{
+    char msg[512];
+
+    if (rc == -EINVAL && ps->err && ps->errlen > 0) {
+        snprintf(msg, sizeof msg, "%s", ps->err);
+        set_err(ps, "%s: %s", var, msg);
+    }
+    return rc;
+}
+
 static const char *env_get(char **envp, const char *name)
 {
     size_t n = strlen(name);
@@ -881,6 +905,49 @@ static const char *env_get(char **envp, const char *name)
             return *e + n + 1;
     }
     return NULL;
+}
+
+/*
+ * SUPERGATEWAY_EXTRA_ARGS holds more flags, split as the workflow's
+ * unquoted expansion splits them. They are parsed before the command
+ * line, so a flag given in both takes the command line's value (a
+ * repeatable one takes both), and like flags they win over MCPGW_*.
+ */
+static int parse_extra_args(struct parser *ps, char **envp)
+{
+    const char *val = env_get(envp, CONFIG_ENV_EXTRA);
+    struct config_words w;
+
+    if (!val)
+        return 0;
+    int rc = config_env_split(val, &w, ps->err, ps->errlen);
+    if (rc == -ENOMEM)
+        return oom(ps);
+    if (rc < 0)
+        return rc;
+    ps->from_extra = true;
+    rc = parse_argv(ps, w.n, w.v);
+    ps->from_extra = false;
+    config_env_words_free(&w);
+    return blame(ps, CONFIG_ENV_EXTRA, rc);
+}
+
+/* Without --stdio: `npx --no $NPM_MCP $NPM_MCP_ARGS`, as the workflow. */
+static int stdio_from_npm(struct parser *ps, char **envp)
+{
+    const char *pkg = env_get(envp, CONFIG_ENV_NPM);
+    size_t n = pkg ? strlen(pkg) : 0;
+
+    pkg = n ? trim(pkg, &n) : pkg;
+    if (n == 0)
+        return 0;
+    char *name = strndup(pkg, n);
+    if (!name)
+        return oom(ps);
+    int rc = config_env_npm_command(name, env_get(envp, CONFIG_ENV_NPM_ARGS),
+                                    &ps->cfg->stdio_cmd, ps->err, ps->errlen);
+    free(name);
+    return rc == -ENOMEM ? oom(ps) : rc;
 }
 
 /*
@@ -989,14 +1056,18 @@ static int parse_all(struct parser *ps, int argc, char **argv, char **envp)
 {
     if (set_defaults(ps->cfg) < 0)
         return oom(ps);
-    int rc = parse_argv(ps, argc, argv);
+    int rc = parse_extra_args(ps, envp);
+    if (rc == 0 && ps->cfg->action == CONFIG_RUN)
+        rc = parse_argv(ps, argc, argv);
     if (rc < 0 || ps->cfg->action != CONFIG_RUN)
         return rc;
     rc = parse_env(ps, envp);
+    if (rc == 0 && !ps->cfg->stdio_cmd)
+        rc = stdio_from_npm(ps, envp);
     if (rc < 0)
         return rc;
     if (!ps->cfg->stdio_cmd)
-        return set_err(ps, "--stdio is required");
+        return set_err(ps, "--stdio is required (or NPM_MCP)");
     /* Sessions have a child each; a pool is of shared children. */
     if (ps->cfg->stateful && ps->cfg->pool > 1)
         return set_err(ps, "--pool cannot be used with --stateful");

@@ -277,7 +277,8 @@ static void test_errors(void)
     is_err(P("--stdio", "a", "foo"), "unexpected argument 'foo'", "positional");
     is_err(P("--stdio", "a", "--", "foo"), "unexpected argument '--'",
            "bare --");
-    is_err(P("--port", "1"), "--stdio is required", "missing stdio");
+    is_err(P("--port", "1"), "--stdio is required (or NPM_MCP)",
+           "missing stdio");
     is_err(P("--stdio", "a", "--bad\nflag"), "unknown flag --bad\\x0aflag",
            "control bytes are escaped in errors");
 }
@@ -448,7 +449,8 @@ static void test_env(void)
     is_int(PE(e7, "--stdio", "a"), 0, "env bool true");
     is_int(cfg.allow_unauthenticated, 1, "env bool true: value");
     char *e8[] = {"MCPGW_STDIOX=cat", "XMCPGW_STDIO=cat", NULL};
-    is_err(PE(e8), "--stdio is required", "env names match exactly");
+    is_err(PE(e8), "--stdio is required (or NPM_MCP)",
+           "env names match exactly");
 }
 
 static void test_tokens(void)
