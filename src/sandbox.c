@@ -403,7 +403,7 @@ static int plan_network(const struct gw_config *cfg, const struct sb_host *h,
  */
 static size_t max_children(const struct gw_config *cfg)
 {
-    size_t live = cfg->stateful ? cfg->max_sessions : 1;
+    size_t live = cfg->stateful ? cfg->max_sessions : cfg->pool;
 
     return 2 * live + 2;
 }
