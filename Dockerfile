@@ -76,7 +76,7 @@ VOLUME /data
 EXPOSE 8000
 # mcpgw is PID 1: it reaps orphans and stops cleanly on SIGTERM.
 ENTRYPOINT ["mcpgw"]
-# XXX The probe reads MCPGW_PORT only, not a --port given as an argument.
+# With no URL, the probe asks /readyz where MCPGW_* and
+# SUPERGATEWAY_EXTRA_ARGS say the gateway listens.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["/bin/sh", "-c", \
-         "exec mcpgw probe http://127.0.0.1:${MCPGW_PORT:-8000}/readyz"]
+    CMD ["mcpgw", "probe"]

@@ -128,24 +128,71 @@ static int get_status(const struct url *u, int timeout_ms)
     return status;
 }
 
+extern char **environ;
+
+/*
+ * The /readyz of the gateway this environment configures (MCPGW_*,
+ * SUPERGATEWAY_EXTRA_ARGS), for a HEALTHCHECK that cannot see the
+ * arguments the gateway was started with. Returns 0 or -1, said.
+ */
+static int own_url(char *out, size_t cap)
+{
+    struct gw_config cfg;
+    char err[256];
+    /* Only where it listens matters; the command is not run. */
+    char *args[] = {"mcpgw", "--stdio", "true", NULL};
+    const char *host;
+
+    if (config_parse(&cfg, 3, args, environ, err, sizeof(err)) < 0) {
+        fprintf(stderr, "mcpgw probe: %s\n", err);
+        return -1;
+    }
+    host = cfg.host;
+    if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "") == 0)
+        host = "127.0.0.1";
+    else if (strcmp(host, "::") == 0)
+        host = "::1";
+    snprintf(out, cap,
+             strchr(host, ':') ? "http://[%s]:%u/readyz"
+                               : "http://%s:%u/readyz",
+             host, (unsigned)cfg.port);
+    int unix_only = cfg.listen_unix != NULL;
+    config_free(&cfg);
+    if (unix_only) {
+        fprintf(stderr, "mcpgw probe: the gateway listens on a Unix "
+                        "socket; give a URL\n");
+        return -1;
+    }
+    return 0;
+}
+
 int cli_probe_main(int argc, char **argv)
 {
     struct url u;
     uint64_t timeout = 3000;
-    int status;
+    char own[300];
+    const char *url =
+        argc > 2 && strncmp(argv[2], "--", 2) != 0 ? argv[2] : NULL;
+    int first_opt = url ? 3 : 2, status;
 
-    if (argc == 5 && strcmp(argv[3], "--timeout") == 0 &&
-        config_parse_ms(argv[4], &timeout) < 0)
+    if (argc == first_opt + 2 && strcmp(argv[first_opt], "--timeout") == 0 &&
+        config_parse_ms(argv[first_opt + 1], &timeout) < 0)
         argc = 0;
-    if ((argc != 3 && argc != 5) || parse_url(argv[2], &u) < 0) {
-        fprintf(stderr, "usage: mcpgw probe http://HOST:PORT/PATH "
+    if ((argc != first_opt && argc != first_opt + 2) ||
+        (url && parse_url(url, &u) < 0)) {
+        fprintf(stderr, "usage: mcpgw probe [http://HOST:PORT/PATH] "
                         "[--timeout TIME]\n");
         return 2;
     }
+    if (url == NULL) {
+        if (own_url(own, sizeof(own)) < 0 || parse_url(own, &u) < 0)
+            return 2;
+        url = own;
+    }
     status = get_status(&u, (int)timeout);
     if (status < 0)
-        fprintf(stderr, "mcpgw probe: %s: no answer\n", argv[2]);
+        fprintf(stderr, "mcpgw probe: %s: no answer\n", url);
     else if (status != 200)
-        fprintf(stderr, "mcpgw probe: %s: status %d\n", argv[2], status);
+        fprintf(stderr, "mcpgw probe: %s: status %d\n", url, status);
     return status == 200 ? 0 : 1;
 }
