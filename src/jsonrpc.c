@@ -193,3 +193,32 @@ int rpc_version_supported(const char *version)
             return 1;
     return 0;
 }
+
+unsigned rpc_declared_caps(const char *doc, const struct rpc_msg *m)
+{
+    struct json_span caps, v;
+    unsigned out = 0;
+
+    if (m->params.type != JSON_OBJECT ||
+        json_member(doc, m->params, "capabilities", &caps) != 1 ||
+        caps.type != JSON_OBJECT)
+        return 0;
+    if (json_member(doc, caps, "sampling", &v) == 1 && v.type == JSON_OBJECT)
+        out |= RPC_CAP_SAMPLING;
+    if (json_member(doc, caps, "elicitation", &v) == 1 && v.type == JSON_OBJECT)
+        out |= RPC_CAP_ELICITATION;
+    if (json_member(doc, caps, "roots", &v) == 1 && v.type == JSON_OBJECT)
+        out |= RPC_CAP_ROOTS;
+    return out;
+}
+
+unsigned rpc_cap_needed(const char *method)
+{
+    if (strcmp(method, "sampling/createMessage") == 0)
+        return RPC_CAP_SAMPLING;
+    if (strcmp(method, "elicitation/create") == 0)
+        return RPC_CAP_ELICITATION;
+    if (strcmp(method, "roots/list") == 0)
+        return RPC_CAP_ROOTS;
+    return 0;
+}

@@ -15,11 +15,6 @@
 
 #define MAX_CALLS_PER_CLIENT 1024
 
-/* Client capabilities a shared child's requests need. */
-#define CAP_SAMPLING    1u
-#define CAP_ELICITATION 2u
-#define CAP_ROOTS       4u
-
 /* One open SSE stream: a client of this transport. */
 struct legacy_client {
     struct legacy_sse *ls;       /* borrowed */
@@ -27,7 +22,7 @@ struct legacy_client {
     struct http_req *stream;     /* borrowed until released */
     struct backend *backend;     /* borrowed: the session's, or NULL */
     struct pool *pool;           /* borrowed: the shared children, or NULL */
-    unsigned caps;               /* CAP_* its initialize declared */
+    unsigned caps;               /* RPC_CAP_* its initialize declared */
     struct session *session;     /* borrowed while it lives, or NULL */
     struct session_sink sink;    /* the session's server messages */
     struct rt_entry **calls;     /* owned array; NULL: a free slot */
@@ -58,25 +53,13 @@ static void on_notify(void *owner, unsigned slot, const char *msg, size_t len)
     send_message(owner, msg, len);
 }
 
-/* The capability a server request needs of the client, or 0 for none. */
-static unsigned cap_needed(const char *method)
-{
-    if (strcmp(method, "sampling/createMessage") == 0)
-        return CAP_SAMPLING;
-    if (strcmp(method, "elicitation/create") == 0)
-        return CAP_ELICITATION;
-    if (strcmp(method, "roots/list") == 0)
-        return CAP_ROOTS;
-    return 0;
-}
-
 /* A shared child's own message, made during one of this client's calls:
  * the stream carries it, unless the client said it cannot answer it. */
 static int on_server_message(void *owner, unsigned slot, const char *method,
                              const char *msg, size_t len)
 {
     struct legacy_client *c = owner;
-    unsigned need = cap_needed(method);
+    unsigned need = rpc_cap_needed(method);
 
     if (need && !(c->caps & need))
         return -ENOTSUP;
@@ -251,25 +234,6 @@ static int free_slot(struct legacy_client *c)
     return (int)old;
 }
 
-/* What the client's initialize declares it can answer. */
-static unsigned declared_caps(const char *doc, const struct rpc_msg *m)
-{
-    struct json_span caps, v;
-    unsigned out = 0;
-
-    if (m->params.type != JSON_OBJECT ||
-        json_member(doc, m->params, "capabilities", &caps) != 1 ||
-        caps.type != JSON_OBJECT)
-        return 0;
-    if (json_member(doc, caps, "sampling", &v) == 1 && v.type == JSON_OBJECT)
-        out |= CAP_SAMPLING;
-    if (json_member(doc, caps, "elicitation", &v) == 1 && v.type == JSON_OBJECT)
-        out |= CAP_ELICITATION;
-    if (json_member(doc, caps, "roots", &v) == 1 && v.type == JSON_OBJECT)
-        out |= CAP_ROOTS;
-    return out;
-}
-
 static void call(struct legacy_client *c, struct http_req *r, const char *doc,
                  const struct rpc_msg *m)
 {
@@ -277,7 +241,7 @@ static void call(struct legacy_client *c, struct http_req *r, const char *doc,
     int slot = free_slot(c), rc = slot;
 
     if (strcmp(m->method, "initialize") == 0)
-        c->caps = declared_caps(doc, m);
+        c->caps = rpc_declared_caps(doc, m);
     if (slot >= 0 && c->pool)
         rc = pool_call(c->pool, doc, m, &client_ops, c, (unsigned)slot, &now,
                        &c->calls[slot]);

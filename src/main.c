@@ -87,13 +87,22 @@ static void on_backend_stopped(void *arg)
     gw.phase_deadline = uv_now(gw.loop) + FLUSH_GRACE_MS;
 }
 
+/* Ends the sessions and the children; done(NULL) once all are gone. */
+static void stop_children(struct gateway *g, void (*done)(void *arg))
+{
+    if (g->cfg.stateful) {
+        session_table_stop(&g->sessions, done, NULL);
+        return;
+    }
+    /* Shared sessions have no children: they end at once. */
+    session_table_stop(&g->sessions, NULL, NULL);
+    pool_stop(&g->pool, done, NULL);
+}
+
 static void stop_backend(void)
 {
     gw.phase = PHASE_STOPPING;
-    if (gw.cfg.stateful)
-        session_table_stop(&gw.sessions, on_backend_stopped, NULL);
-    else
-        pool_stop(&gw.pool, on_backend_stopped, NULL);
+    stop_children(&gw, on_backend_stopped);
 }
 
 /* Moves the shutdown on when its phase is over or out of time. */
@@ -168,13 +177,13 @@ static size_t build_routes(struct gateway *g)
         .cfg = &g->cfg,
         .pool = shared,
         .gate = &g->gate,
-        .sessions = g->cfg.stateful ? &g->sessions : NULL,
+        .sessions = &g->sessions,
     };
     g->legacy = (struct legacy_sse){
         .cfg = &g->cfg,
         .pool = shared,
         .gate = &g->gate,
-        .sessions = g->streamable.sessions,
+        .sessions = g->cfg.stateful ? &g->sessions : NULL,
     };
     if (strcmp(g->cfg.output_transport, "sse") != 0)
         g->routes[n++] = (struct http_route){g->cfg.streamable_path,
@@ -361,14 +370,11 @@ int main(int argc, char **argv)
     if (reaper_start(g->loop) < 0)
         log_warn("main", "cannot become the child subreaper: %s",
                  strerror(errno));
-    if (g->cfg.stateful ? session_table_init(&g->sessions, g->loop, &g->cfg)
-                        : pool_start(&g->pool, g->loop, &g->cfg))
+    if (session_table_init(&g->sessions, g->loop, &g->cfg, !g->cfg.stateful) ||
+        (!g->cfg.stateful && pool_start(&g->pool, g->loop, &g->cfg)))
         fatal("main", "out of memory");
     if (start_http(g) < 0) {
-        if (g->cfg.stateful)
-            session_table_stop(&g->sessions, on_http_stopped, NULL);
-        else
-            pool_stop(&g->pool, on_http_stopped, NULL);
+        stop_children(g, on_http_stopped);
         uv_run(g->loop, UV_RUN_DEFAULT);
         sandbox_stop();
         return 1;

@@ -16,7 +16,8 @@
 #define SWEEP_MS       1000
 #define HELD_MAX       256 /* messages waiting for a stream */
 #define HELD_BYTES_MAX (1024 * 1024)
-#define STREAMS_KEPT   16 /* finished streams kept for resumption */
+#define STREAMS_KEPT   16   /* finished streams kept for resumption */
+#define ENDED_KEPT     1024 /* ended shared sessions remembered */
 
 static size_t bucket_of(const char *id)
 {
@@ -144,6 +145,25 @@ static void on_backend_stopped(void *arg)
     maybe_stopped(t);
 }
 
+static void remember_ended(struct session_table *t, const char *id)
+{
+    if (t->ended_ids == NULL &&
+        (t->ended_ids = calloc(ENDED_KEPT, sizeof(*t->ended_ids))) == NULL)
+        return;
+    snprintf(t->ended_ids[t->ended_next], sizeof(t->ended_ids[0]), "%s", id);
+    t->ended_next = (t->ended_next + 1) % ENDED_KEPT;
+    if (t->nended < ENDED_KEPT)
+        t->nended++;
+}
+
+bool session_ended_recently(const struct session_table *t, const char *id)
+{
+    for (size_t i = 0; i < t->nended; i++)
+        if (strcmp(t->ended_ids[i], id) == 0)
+            return true;
+    return false;
+}
+
 void session_end(struct session *s, const char *why)
 {
     struct session_table *t = s->table;
@@ -158,6 +178,11 @@ void session_end(struct session *s, const char *why)
         struct session_sink *k = s->sinks;
         session_detach(s, k);
         k->close(k);
+    }
+    if (s->shared) {
+        remember_ended(t, s->id);
+        on_backend_stopped(s); /* there is none: free it now */
+        return;
     }
     backend_stop(&s->backend, on_backend_stopped, s);
 }
@@ -188,9 +213,27 @@ static void unlink_session(struct session_table *t, struct session *s)
 }
 
 /*
- * The session is linked before its child starts, so that a child that
- * cannot start ends it the usual way, session_end.
+ * Starts the child of a linked session. Returns 0, or a negative errno
+ * with the session unlinked and freed (now, or once its backend has
+ * stopped: a child that cannot start ends it the usual way).
  */
+static int start_own_child(struct session *s)
+{
+    int rc = backend_start_session(&s->backend, s->table->loop, s->table->cfg,
+                                   &session_events, s);
+
+    if (rc < 0) { /* nothing of the backend was made yet */
+        unlink_session(s->table, s);
+        free(s);
+        return rc;
+    }
+    if (!backend_ready(&s->backend)) {
+        session_end(s, "its MCP server could not start");
+        return -EIO;
+    }
+    return 0;
+}
+
 struct session *session_new(struct session_table *t, int *err)
 {
     struct session *s;
@@ -210,19 +253,9 @@ struct session *session_new(struct session_table *t, int *err)
         return NULL;
     }
     link_session(t, s);
-    *err =
-        backend_start_session(&s->backend, t->loop, t->cfg, &session_events, s);
-    if (*err < 0) { /* nothing of the backend was made yet */
-        unlink_session(t, s);
-        free(s);
+    s->shared = t->shared;
+    if (!s->shared && (*err = start_own_child(s)) < 0)
         return NULL;
-    }
-    if (!backend_ready(&s->backend)) {
-        /* Freed once its backend has stopped. */
-        session_end(s, "its MCP server could not start");
-        *err = -EIO;
-        return NULL;
-    }
     t->created++;
     log_info("session", "%.8s started (%zu live)", s->id, t->live);
     return s;
@@ -366,11 +399,12 @@ static void on_sweep(uv_timer_t *h)
 }
 
 int session_table_init(struct session_table *t, uv_loop_t *loop,
-                       const struct gw_config *cfg)
+                       const struct gw_config *cfg, bool shared)
 {
     memset(t, 0, sizeof(*t));
     t->loop = loop;
     t->cfg = cfg;
+    t->shared = shared;
     t->buckets = calloc(NBUCKETS, sizeof(*t->buckets));
     if (t->buckets == NULL)
         return -ENOMEM;
@@ -387,6 +421,8 @@ static void on_sweep_closed(uv_handle_t *h)
 
     free(t->buckets);
     t->buckets = NULL;
+    free(t->ended_ids);
+    t->ended_ids = NULL;
 }
 
 size_t session_table_pending(const struct session_table *t)

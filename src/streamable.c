@@ -191,10 +191,12 @@ static int on_server_message(void *owner, unsigned slot, const char *method,
 {
     struct exchange *ex = owner;
 
-    /* XXX: a shared-mode POST names no session, so the capabilities its
-     * client declared are unknown here and every request is passed on. */
     if (ex->json_mode)
         return -EPIPE; /* no place for it in a JSON body */
+    /* Without a session the client's capabilities are unknown, and the
+     * request goes out: a client that cannot answer says so itself. */
+    if (ex->session && (rpc_cap_needed(method) & ~ex->session->caps))
+        return -ENOTSUP;
     send_event(ex, msg, len);
     return 0;
 }
@@ -470,8 +472,8 @@ static struct exchange *exchange_new(struct streamable *sm, struct http_req *r,
     ex->req = r;
     ex->ncalls = n;
     ex->json_mode = sm->cfg->json_response;
-    ex->backend = session ? &session->backend : NULL;
-    ex->pool = session ? NULL : sm->pool;
+    ex->backend = session && !session->shared ? &session->backend : NULL;
+    ex->pool = ex->backend ? NULL : sm->pool;
     /* Only an SSE answer can carry the server's own messages. */
     if (session && !ex->json_mode) {
         ex->session = session;
@@ -563,6 +565,17 @@ static bool is_initialize(const struct parsed *p)
            strcmp(p->msgs[0].method, "initialize") == 0;
 }
 
+/*
+ * 405, as the SDK answers. GET (a resume, and under --stateful the
+ * session's stream) and DELETE need a session, so they are listed even
+ * where this request had none.
+ */
+static void not_allowed(struct http_req *r)
+{
+    http_add_header(r, "Allow", "GET, POST, DELETE");
+    http_respond_error(r, 405, RPC_CONNECTION_CLOSED, "Method not allowed.");
+}
+
 /* The session named by the request's header: 400 without, 404 unknown. */
 static struct session *named_session(struct streamable *sm, struct http_req *r)
 {
@@ -600,36 +613,74 @@ static struct session *open_session(struct streamable *sm, struct http_req *r,
     return NULL;
 }
 
-/* The version a session's client asked for, for what its streams do. */
+/* What a session's initialize asked for: the version its streams
+ * follow, the capabilities the server may use. */
 static void note_version(struct session *s, const struct parsed *p)
 {
     struct json_span v;
     const struct rpc_msg *m = &p->msgs[0];
 
+    s->caps = rpc_declared_caps(p->doc, m);
     if (m->params.type != JSON_OBJECT ||
         json_member(p->doc, m->params, "protocolVersion", &v) != 1 ||
         json_string_decode(p->doc, v, s->version, sizeof(s->version)) < 0)
         s->version[0] = '\0';
 }
 
-/* Which session a POST belongs to; NULL when it has been answered. */
-static struct session *post_session(struct streamable *sm, struct http_req *r,
-                                    const struct parsed *p)
+/*
+ * Without --stateful a session is optional: a full table, or an id this
+ * gateway never gave (another replica's, or one from before a restart),
+ * leaves the request without one, as it would be with no session at all;
+ * only an id that ended here gets 404, as the spec asks.
+ */
+static int shared_session(struct streamable *sm, struct http_req *r,
+                          const struct parsed *p, struct session **s)
 {
-    struct session *s;
+    const char *id = http_header(r, "Mcp-Session-Id");
+    int err;
 
-    if (http_header(r, "Mcp-Session-Id") == NULL && is_initialize(p))
-        s = open_session(sm, r, p);
-    else if ((s = named_session(sm, r)) != NULL && is_initialize(p)) {
+    *s = NULL;
+    if (id == NULL && is_initialize(p)) {
+        if ((*s = session_new(sm->sessions, &err)) == NULL)
+            log_debug("mcp", "initialize without a session: %s",
+                      err == -EBUSY ? "--max-sessions reached"
+                                    : strerror(-err));
+        return 0;
+    }
+    if (id == NULL || (*s = session_find(sm->sessions, id)) != NULL)
+        return 0;
+    if (!session_ended_recently(sm->sessions, id))
+        return 0;
+    http_respond_error(r, 404, RPC_SESSION_NOT_FOUND, "Session not found");
+    return -1;
+}
+
+/*
+ * Which session a POST belongs to, in *s (NULL for none). Returns 0, or
+ * -1 when the request has been answered.
+ */
+static int post_session(struct streamable *sm, struct http_req *r,
+                        const struct parsed *p, struct session **s)
+{
+    if (!sm->cfg->stateful) {
+        if (shared_session(sm, r, p, s) < 0)
+            return -1;
+    } else if (http_header(r, "Mcp-Session-Id") == NULL && is_initialize(p)) {
+        if ((*s = open_session(sm, r, p)) == NULL)
+            return -1;
+    } else if ((*s = named_session(sm, r)) == NULL) {
+        return -1;
+    }
+    if (*s && is_initialize(p) && http_header(r, "Mcp-Session-Id")) {
         http_respond_error(r, 400, RPC_INVALID_REQUEST,
                            "Invalid Request: Server already initialized");
-        return NULL;
+        return -1;
     }
-    if (s)
-        http_add_header(r, "Mcp-Session-Id", s->id);
-    if (s && is_initialize(p))
-        note_version(s, p);
-    return s;
+    if (*s)
+        http_add_header(r, "Mcp-Session-Id", (*s)->id);
+    if (*s && is_initialize(p))
+        note_version(*s, p);
+    return 0;
 }
 
 /* A session's notifications and responses go to its child. */
@@ -783,6 +834,10 @@ static void open_get(struct streamable *sm, struct http_req *r)
                            "text/event-stream");
         return;
     }
+    if (!sm->cfg->stateful && cursor == NULL) {
+        not_allowed(r); /* a shared child has nothing for one session */
+        return;
+    }
     if ((s = named_session(sm, r)) == NULL)
         return;
     if (cursor) {
@@ -815,9 +870,13 @@ static void open_get(struct streamable *sm, struct http_req *r)
 
 static void end_session(struct streamable *sm, struct http_req *r)
 {
-    struct session *s = named_session(sm, r);
+    struct session *s;
 
-    if (s == NULL)
+    if (!sm->cfg->stateful && http_header(r, "Mcp-Session-Id") == NULL) {
+        not_allowed(r); /* no session to end */
+        return;
+    }
+    if ((s = named_session(sm, r)) == NULL)
         return;
     session_end(s, "DELETE");
     http_respond(r, 200, NULL, "", 0);
@@ -839,9 +898,9 @@ static void post(struct streamable *sm, struct http_req *r)
     else
         http_note_rpc(r, p.msgs[0].kind == RPC_RESPONSE ? "response"
                                                         : p.msgs[0].method);
-    if (sm->sessions && (s = post_session(sm, r, &p)) == NULL)
+    if (post_session(sm, r, &p, &s) < 0)
         goto out;
-    if (s)
+    if (s && !s->shared)
         forward_rest(s, &p);
     else
         absorb(sm->pool, &p);
@@ -863,14 +922,11 @@ void streamable_handle(struct http_req *r, void *arg)
         return;
     if (strcmp(method, "POST") == 0) {
         post(sm, r);
-    } else if (sm->sessions && strcmp(method, "GET") == 0) {
+    } else if (strcmp(method, "GET") == 0) {
         open_get(sm, r);
-    } else if (sm->sessions && strcmp(method, "DELETE") == 0) {
+    } else if (strcmp(method, "DELETE") == 0) {
         end_session(sm, r);
     } else {
-        http_add_header(r, "Allow",
-                        sm->sessions ? "GET, POST, DELETE" : "POST");
-        http_respond_error(r, 405, RPC_CONNECTION_CLOSED,
-                           "Method not allowed.");
+        not_allowed(r);
     }
 }

@@ -83,4 +83,15 @@ int rpc_version_supported(const char *version);
 /* The supported versions, newest first, for error messages. */
 extern const char *const rpc_versions[];
 
+/* Client capabilities that requests of a server need. */
+#define RPC_CAP_SAMPLING    1u
+#define RPC_CAP_ELICITATION 2u
+#define RPC_CAP_ROOTS       4u
+
+/* The RPC_CAP_* an initialize request m (inside doc) declares. */
+unsigned rpc_declared_caps(const char *doc, const struct rpc_msg *m);
+
+/* The RPC_CAP_* a server request's method needs, or 0 for none. */
+unsigned rpc_cap_needed(const char *method);
+
 #endif

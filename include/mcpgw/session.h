@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Stateful sessions of the 2025 protocol era (--stateful): each
+ * Sessions of the 2025 protocol era. Under --stateful each
  * Mcp-Session-Id has a child of its own, the streams open on it, the
- * server messages waiting for a stream, and an idle clock. A session
- * ends on DELETE, on --sessionTimeout of inactivity, when its child
- * dies, or at shutdown; afterwards its id is unknown (404).
+ * server messages waiting for a stream, and an idle clock. Without it a
+ * session is lighter: no child (its calls go to the shared ones), only
+ * its resumable streams and what its initialize said. A session ends on
+ * DELETE, on --sessionTimeout of inactivity, when its child dies, or at
+ * shutdown; afterwards its id is unknown (404).
  */
 #ifndef MCPGW_SESSION_H
 #define MCPGW_SESSION_H
@@ -50,7 +52,9 @@ struct session_sink {
 struct session {
     char id[SESSION_ID_LEN + 1];
     struct session_table *table; /* borrowed */
-    struct backend backend;      /* the session's own child */
+    struct backend backend;      /* the session's own child, unless
+                                    shared */
+    bool shared;                 /* no child: calls go to the pool */
     struct session_sink *sinks;  /* borrowed, newest first */
     struct gw_buf held;          /* owned: messages waiting for a sink,
                                     each followed by a NUL */
@@ -59,6 +63,7 @@ struct session {
                                     first; the GET stream is number 0 */
     unsigned next_stream;        /* number of the last POST stream */
     char version[16];            /* protocol version its initialize asked */
+    unsigned caps;               /* RPC_CAP_* its initialize declared */
     uint64_t last_active;        /* loop time of the last request */
     bool ended;                  /* gone from the table; freed once its
                                     backend has stopped */
@@ -78,6 +83,10 @@ struct session_table {
     void (*on_stopped)(void *arg);
     void *stopped_arg;
     uint64_t created, expired; /* counters */
+    bool shared;               /* sessions without children of their own */
+    char (*ended_ids)[SESSION_ID_LEN + 1]; /* owned ring: ids of ended
+                                              shared sessions, for 404 */
+    size_t ended_next, nended;
 };
 
 /*
@@ -86,9 +95,20 @@ struct session_table {
  */
 int session_new_id(char out[SESSION_ID_LEN + 1], const char *replica);
 
-/* Prepares the table. Returns 0 or -ENOMEM. */
+/*
+ * Prepares the table; shared: its sessions have no child of their own.
+ * Returns 0 or -ENOMEM.
+ */
 int session_table_init(struct session_table *t, uv_loop_t *loop,
-                       const struct gw_config *cfg);
+                       const struct gw_config *cfg, bool shared);
+
+/*
+ * True when id is that of a shared session that has ended (a bounded
+ * memory of the newest ones): such a request gets 404, while an id never
+ * seen here (another replica's, a restarted gateway's) is served as if
+ * it had none.
+ */
+bool session_ended_recently(const struct session_table *t, const char *id);
 
 /*
  * Creates a session with a fresh id and starts its child. Returns the

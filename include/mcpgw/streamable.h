@@ -20,7 +20,8 @@ struct streamable {
     const struct gw_config *cfg;    /* borrowed */
     struct pool *pool;              /* borrowed: shared children, or NULL */
     const struct gate *gate;        /* borrowed */
-    struct session_table *sessions; /* borrowed; NULL unless --stateful */
+    struct session_table *sessions; /* borrowed: with a child each under
+                                       --stateful, else shared ones */
 };
 
 /* The route handler for the MCP endpoint; arg is a struct streamable. */

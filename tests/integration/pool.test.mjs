@@ -12,8 +12,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  fixtureCmd, killAll, mcpHeaders, messagesOf, openStream, parseSse, postStream,
-  rawPost, startGateway, textOf, toolCall, waitFor, withTimeout,
+  fixtureCmd, killAll, mcpHeaders, messagesOf, openSession, openStream, parseSse, postStream,
+  rawPost, sessionHeaders, startGateway, textOf, toolCall, waitFor, withTimeout,
 } from './lib.mjs';
 
 after(killAll);
@@ -273,4 +273,28 @@ test('legacy SSE: a client that declared sampling gets the request on its stream
   assert.match(refused.error.message, /did not declare/, refused.error.message);
   assert.equal(no.s.messages().filter(isAsk).length, 0, `no request on its stream: ${no.s.text()}`);
   assert.equal(yes.s.text().includes(`${tag}-no`), false, 'nor on the other client\'s');
+});
+
+test('a shared session is asked only what its initialize declared: without sampling its server gets an error, with it the request comes', async (t) => {
+  const keep = streams(t);
+  const gw = await startGateway(shared(), { t });
+  const plain = await openSession(gw.url, { protocolVersion: '2025-11-25' });
+  const sampler = await openSession(gw.url, { protocolVersion: '2025-11-25',
+                                              capabilities: { sampling: {} } });
+
+  const tag = tagOf('undeclared');
+  const req = toolCall('ask_sampling', { tag });
+  const s = keep(await postStream(gw.url, plain.sid, req, { 'mcp-protocol-version': '2025-11-25' }));
+  const got = JSON.parse(textOf(await s.next(isResult(req), 8000, 'the ask_sampling result')));
+  assert.match(got.error?.message ?? '', /did not declare that capability/, JSON.stringify(got));
+  assert.equal(s.messages().filter(isAsk).length, 0, 'no request on the stream of a client that cannot answer');
+
+  const tag2 = tagOf('declared');
+  const req2 = toolCall('ask_sampling', { tag: tag2 });
+  const s2 = keep(await postStream(gw.url, sampler.sid, req2, { 'mcp-protocol-version': '2025-11-25' }));
+  const ask = await s2.next(isAsk, 5000, 'the request on the declaring client\'s stream');
+  const r = await rawPost(gw.url, answerTo(ask.id, tag2), sessionHeaders(sampler.sid));
+  assert.equal(r.status, 202, r.text);
+  assert.deepEqual(JSON.parse(textOf(await s2.next(isResult(req2), 8000, 'its result'))),
+                   answerTo('s1', tag2));
 });

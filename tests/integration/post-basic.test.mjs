@@ -99,10 +99,11 @@ describe('POST /mcp, SSE responses (default)', () => {
     ['2025-11-25', '2025-11-25'],
     ['2030-01-01', '2025-11-25'],
   ]) {
-    test(`initialize asking ${asked} → protocolVersion ${expected}, no session id`, async () => {
+    test(`initialize asking ${asked} → protocolVersion ${expected}, and a session id`, async () => {
       const r = await rawPost(gw.url, initialize(asked, `init-${asked}`));
       assert.equal(r.status, 200, r.text);
-      assert.equal(header(r, 'mcp-session-id'), null, 'no mcp-session-id header');
+      // A shared session: no child of its own, a scope for resuming.
+      assert.match(header(r, 'mcp-session-id') ?? '', /^[\x21-\x7e]{32,}$/);
       const msgs = messagesOf(r);
       const m = msgs.find((x) => x.id === `init-${asked}`);
       assert.ok(m?.result, r.text);

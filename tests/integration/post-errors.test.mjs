@@ -142,7 +142,7 @@ describe('POST /mcp refusals', () => {
   }
 
   for (const method of ['GET', 'DELETE']) {
-    test(`${method} /mcp → 405 with Allow: POST`, async () => {
+    test(`${method} /mcp without a session → 405 with Allow listing POST`, async () => {
       const r = await httpRequest(gw.url, {
         method,
         headers: { accept: ACCEPT_BOTH },

@@ -500,21 +500,32 @@ test('two sessions never see each other\'s messages (same server request id "s1"
 
 // ------------------------------------------------------- not --stateful
 
-test('without --stateful: GET and DELETE are 405 (Allow: POST); an Mcp-Session-Id on POST is ignored', async (t) => {
+test('without --stateful: initialize opens a shared session; a plain GET is 405; an id never given here is served as none; an ended one is 404', async (t) => {
   const gw = await startGateway(['--stdio', fixtureCmd()], { t });
+  const base = nodeDescendants(gw.pid);
   const bogus = 'a'.repeat(32);
   for (const headers of [{}, { 'mcp-session-id': bogus }]) {
     const get = await getOnce(gw.url, { accept: 'text/event-stream', ...headers });
     assert.equal(get.status, 405, `GET ${JSON.stringify(headers)}: ${get.status} ${get.text}`);
-    assert.equal(header(get, 'allow'), 'POST', 'Allow on GET');
-    const del = await deleteSession(gw.url, headers['mcp-session-id'] ?? null);
-    assert.equal(del.status, 405, `DELETE ${JSON.stringify(headers)}: ${del.status} ${del.text}`);
-    assert.equal(header(del, 'allow'), 'POST', 'Allow on DELETE');
+    assert.equal(header(get, 'allow'), 'GET, POST, DELETE', 'Allow on GET');
   }
+  const delNone = await deleteSession(gw.url, null);
+  assert.equal(delNone.status, 405, delNone.text);
+  assert.equal((await deleteSession(gw.url, bogus)).status, 404);
 
+  // A session of the shared child: an id, and no child of its own.
+  const { sid } = await openSession(gw.url);
+  assert.match(sid, SESSION_ID);
+  assert.equal(nodeDescendants(gw.pid), base, 'no child for a shared session');
+  const inSession = await call(gw, sid, 'echo', { text: 'in session' });
+  assert.equal(textOf(inSession.response), 'in session');
+  assert.equal(header(inSession.res, 'mcp-session-id'), sid);
+
+  // Another replica's id, or one from before a restart: served as none.
   const init = await rawPost(gw.url, initializeRequest({ id: 'i' }), sessionHeaders(bogus));
   assert.equal(init.status, 200, init.text);
   assert.ok(messagesOf(init).find((m) => m.id === 'i')?.result, init.text);
+  assert.equal(header(init, 'mcp-session-id'), null);
   const { res, response } = await callToolRaw(gw.url, 'echo', { text: 'stateless' },
                                               { headers: { 'mcp-session-id': bogus } });
   assert.equal(res.status, 200, res.text);
@@ -522,4 +533,22 @@ test('without --stateful: GET and DELETE are 405 (Allow: POST); an Mcp-Session-I
   const n = await rawPost(gw.url, { jsonrpc: '2.0', method: 'notifications/initialized' },
                           sessionHeaders('not-a-session'));
   assert.equal(n.status, 202, n.text);
+  const plain = await callToolRaw(gw.url, 'echo', { text: 'no session' });
+  assert.equal(textOf(plain.response), 'no session');
+
+  // Ended here: 404, so the client starts a new one.
+  assert.equal((await deleteSession(gw.url, sid)).status, 200);
+  const after = await call(gw, sid, 'echo', { text: 'x' });
+  assertJsonRpcError(after.res, 404, -32001, 'Session not found');
+});
+
+test('without --stateful, past --max-sessions: initialize is answered without a session, and calls go on', async (t) => {
+  const gw = await startGateway(['--max-sessions', '1', '--stdio', fixtureCmd()], { t });
+  const { sid } = await openSession(gw.url);
+  const second = await rawPost(gw.url, initializeRequest({ id: 'second' }));
+  assert.equal(second.status, 200, second.text);
+  assert.equal(header(second, 'mcp-session-id'), null);
+  const { response } = await callToolRaw(gw.url, 'echo', { text: 'sessionless' });
+  assert.equal(textOf(response), 'sessionless');
+  assert.equal(textOf((await call(gw, sid, 'echo', { text: 'first' })).response), 'first');
 });
