@@ -1067,11 +1067,16 @@ export async function openStream(url, opts = {}) {
     const v = JSON.parse(text);
     return Array.isArray(v) ? v : [v];
   };
+  // An explicit reader, so close() can cancel it: aborting the fetch alone
+  // can leave a read pending for ever when the body ends at that moment.
+  const reader = res.body?.getReader();
   const endedP = (async () => {
     const dec = new TextDecoder();
     try {
-      for await (const chunk of res.body) {
-        text += dec.decode(chunk, { stream: true });
+      for (;;) {
+        const { value, done } = reader ? await reader.read() : { done: true };
+        if (done) break;
+        text += dec.decode(value, { stream: true });
         poke();
       }
     } catch (e) {
@@ -1091,6 +1096,7 @@ export async function openStream(url, opts = {}) {
     isEnded: () => ended,
     close: () => {
       ac.abort();
+      reader?.cancel().catch(() => {});
       return endedP;
     },
     next(pred, ms = 5000, what = 'a matching message') {
