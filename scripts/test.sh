@@ -16,6 +16,18 @@ as_root apt-get install -y -qq --no-install-recommends clang-format \
 # The nginx tests: nginx itself, openssl for their certificate, envsubst.
 as_root apt-get install -y -qq --no-install-recommends nginx openssl \
     gettext-base >/dev/null
+# The conf/ test: systemd-analyze, kubectl kustomize, a YAML reader. Each
+# only when missing: a kubectl from another package must not be replaced.
+conf_tools=""
+command -v systemd-analyze >/dev/null 2>&1 || conf_tools="systemd"
+command -v kubectl >/dev/null 2>&1 ||
+    conf_tools="$conf_tools kubernetes-client"
+python3 -c 'import yaml' 2>/dev/null || conf_tools="$conf_tools python3-yaml"
+if [ -n "$conf_tools" ]; then
+    # shellcheck disable=SC2086
+    as_root apt-get install -y -qq --no-install-recommends $conf_tools \
+        >/dev/null
+fi
 
 # The SDK client and the MCP servers the tests run, pinned by the lock.
 npm ci --no-audit --no-fund --loglevel=error
