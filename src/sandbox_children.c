@@ -123,8 +123,9 @@ struct sb_child *sb_children_add(char *why, size_t whylen)
         snprintf(why, whylen, "out of memory");
         return NULL;
     }
-    /* XXX: named by spawn order, not by session: the spawn does not know
-     * the session, so only the log ties spawn-N to its pid and session. */
+    /* Named by spawn order, not by session: cgroup paths can be read by
+     * anyone in /proc/PID/cgroup, and a session id is a credential. The
+     * log ties spawn-N to its pid, and the pid to its session. */
     snprintf(c->name, sizeof(c->name), "spawn-%" PRIu64, ++kids.seq);
     if (sb_cgroup_make_leaf(kids.cg, c->name, why, whylen) < 0) {
         free(c);
