@@ -532,6 +532,18 @@ static void send_keepalives(struct http_server *s, uint64_t now)
     buf_free(&c);
 }
 
+/* Shuts a connection's socket; libmicrohttpd then closes it as usual. */
+static bool shut_connection(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+    if (ci == NULL)
+        return false;
+    shutdown(ci->connect_fd, SHUT_RDWR);
+    return true;
+}
+
 /*
  * libmicrohttpd's own timeout restarts at every byte, so a client that
  * trickles its request would hold a connection for ever; this one does
@@ -545,15 +557,12 @@ static void cut_slow(struct http_server *s, uint64_t now)
                                                    : s->opts.idle_timeout_ms;
         if (hc->phase == CONN_BUSY || limit == 0 || now - hc->since < limit)
             continue;
-        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-            hc->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        if (ci == NULL)
+        if (!shut_connection(hc->conn))
             continue;
         log_info("http",
                  "closing a connection that sent no complete "
                  "request in %llu ms",
                  (unsigned long long)limit);
-        shutdown(ci->connect_fd, SHUT_RDWR);
         s->cut_slow++;
         hc->phase = CONN_BUSY; /* once is enough */
     }
@@ -801,6 +810,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     release_owner(r, aborted);
     access_log(r, aborted);
     conn_phase(r->srv, conn, CONN_IDLE);
+    /* Draining: a kept-alive connection would only get 503 next. */
+    if (r->srv->quiesced)
+        shut_connection(conn);
     req_free(r);
     *req_cls = NULL;
 }
@@ -1077,8 +1089,15 @@ void http_quiesce(struct http_server *s)
         close(fd);
     /* New connections now fail at once, and a proxy tries another. */
     unix_unlink(&s->unix_socket);
-    /* XXX Idle keep-alive connections stay open, so a proxy's next request
-     * on one gets 503 instead of a closed connection it would retry. */
+    /*
+     * Idle kept-alive connections are closed now, and the others once
+     * their request is done: a proxy drops a cached connection that
+     * closes and sends its next request elsewhere, where a 503 on it
+     * would be the client's answer.
+     */
+    for (struct http_conn *hc = s->conns; hc; hc = hc->next)
+        if (hc->phase == CONN_IDLE)
+            shut_connection(hc->conn);
 }
 
 size_t http_active(const struct http_server *s)

@@ -229,3 +229,46 @@ test('SSE events pass nginx as they are written', async (t) => {
   assert.ok(timings.nginx.first < 100, `first event ${timings.nginx.first} ms after the request`);
   assert.ok(timings.nginx.worst < 100, `an event came ${timings.nginx.worst} ms after it was due`);
 });
+
+test('a replica shutting down: nginx\'s kept-alive connections to it close, and stateless requests go to the others, none answered 503', async (t) => {
+  const dir = tempDir(t);
+  const cert = makeCert(dir);
+  const replicas = {};
+  for (const name of NAMES) {
+    replicas[name] = await startGateway(['--replica-id', name, '--shutdown-timeout', '10s',
+                                         '--stdio', fixtureCmd({}, { exec: true })], { t });
+  }
+  const tlsPort = await freePort();
+  let site = fs.readFileSync(path.join(CONF, 'mcpgw-replicas.conf'), 'utf8');
+  site = substitute(site, NAMES.map((n, i) => [`127.0.0.1:800${i + 1};`, `127.0.0.1:${replicas[n].port};`]));
+  site = substitute(site, NAMES.map((n, i) => [`127.0.0.1:800${i + 1} backup;`, `127.0.0.1:${replicas[n].port} backup;`]));
+  site = localSite(site, { dir, cert, tlsPort });
+  await startNginx(t, dir, site, tlsPort);
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 8, ca: cert.pem });
+  t.after(() => agent.destroy());
+  const ctx = { url: `https://localhost:${tlsPort}/mcp`, agent };
+  const calls = async (n, what) => {
+    const rs = await Promise.all(Array.from({ length: n }, (_, i) => {
+      const msg = toolCall('echo', { text: `${what}-${i}` });
+      return post(ctx, msg).then((r) => ({ r, msg }));
+    }));
+    for (const { r, msg } of rs) {
+      assert.equal(r.status, 200, `${what}: ${r.status} ${r.text}`);
+      assert.equal(r.messages.find((m) => m.id === msg.id)?.result?.content?.[0]?.text, msg.params.arguments.text);
+    }
+  };
+  // Every replica gets requests, so nginx keeps connections to each.
+  await calls(30, 'warm');
+  assert.match(replicas.r2.log(), /POST \/mcp" 200/, 'r2 served some');
+
+  // A call in flight keeps r2 draining for a while after SIGTERM.
+  const slow = post({ url: replicas.r2.url, agent: undefined }, toolCall('sleep', { ms: 2500 }));
+  await new Promise((r) => setTimeout(r, 200));
+  replicas.r2.proc.kill('SIGTERM');
+  await replicas.r2.waitForLog(/shutting down/, 3000);
+  await calls(30, 'during');
+  assert.doesNotMatch(replicas.r2.log(), /"POST \/mcp" 503/, 'no request was answered 503 by the draining replica');
+  assert.equal((await slow).status, 200, 'the call in flight finished');
+  const info = await replicas.r2.exited;
+  assert.equal(info.code, 0);
+});
