@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The Streamable HTTP transport (protocol versions 2025-03-26 to
- * 2025-11-25) on one shared MCP server: POST carries JSON-RPC messages;
- * requests are answered on an SSE stream (or one JSON body with
- * --json-response); notifications and responses get 202. GET and DELETE
- * answer 405 until sessions exist.
+ * 2025-11-25): POST carries JSON-RPC messages; requests are answered on
+ * an SSE stream (or one JSON body with --json-response); notifications
+ * and responses get 202. initialize opens a session (a child of its own
+ * under --stateful, else a shared one); GET resumes a stream with
+ * Last-Event-ID or, under --stateful, opens the session's own stream;
+ * DELETE ends a session.
  */
 #ifndef MCPGW_STREAMABLE_H
 #define MCPGW_STREAMABLE_H
