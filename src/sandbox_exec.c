@@ -22,6 +22,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "mcpgw/shell_cmd.h"
 #include "sandbox_int.h"
 
 extern char **environ;
@@ -197,10 +198,22 @@ static void drop_user(const struct sb_plan *p)
         die("setresuid", "root could be regained");
 }
 
+/*
+ * The shell runs the command as Supergateway's does; a simple one is
+ * prefixed with exec, so the server is the gateway's child itself: its
+ * stdout closing and its exit status are then its own.
+ */
 static void exec_shell(const char *cmd)
 {
+    size_t n = strlen(cmd);
+    char *line = shell_cmd_is_simple(cmd) ? malloc(n + 6) : NULL;
     char *args[] = {"/bin/sh", "-c", (char *)cmd, NULL};
 
+    if (line) {
+        memcpy(line, "exec ", 5);
+        memcpy(line + 5, cmd, n + 1);
+        args[2] = line;
+    }
     execve(args[0], args, environ);
     int e = errno;
     say("mcpgw sandbox: cannot run /bin/sh: %s", strerror(e));

@@ -242,3 +242,22 @@ test('the child forks grandchildren and exits: the group goes with it', async (t
   await echoWorks(gw, 'fork_and_exit');
   await assertBackToBaseline(gw, base, 'fork_and_exit');
 });
+
+test('a simple --stdio command runs with exec: the server is the gateway\'s own child, and its closed stdout is seen at once; a compound one keeps its shell', async (t) => {
+  // No `exec` in the command: the gateway adds it, since it is one word list.
+  const gw = await startGateway(['--stdio', fixtureCmd()], { t });
+  const pid = await childPid(gw);
+  assert.equal(ppidOf(pid), gw.pid, 'the fixture is the gateway\'s child, no shell between');
+  const t0 = Date.now();
+  const closer = callToolOnce(gw.url, 'close_stdout', {}, { timeoutMs: 15000 });
+  await gw.waitForLog(/closed stdout/, 5000);
+  assertAnswered(await closer, 'the call that closed stdout');
+  assert.ok(Date.now() - t0 < 4000, `the close was seen in ${Date.now() - t0} ms, not at the server's exit`);
+  await waitFor(async () => (await readyzStatus(gw)) === 200, { timeoutMs: 10000, what: 'ready again' });
+
+  // `;` makes it two commands: the shell stays, and runs both.
+  const two = await startGateway(['--stdio', `true; ${fixtureCmd()}`], { t });
+  const pid2 = await childPid(two);
+  assert.notEqual(ppidOf(pid2), two.pid, 'the shell stays the parent of a compound command');
+  assert.equal(ppidOf(ppidOf(pid2)), two.pid);
+});
