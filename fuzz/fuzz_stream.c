@@ -56,10 +56,9 @@ static void check_ring(const struct stream *st, uint64_t newest)
     size_t bytes = 0;
     uint64_t prev = 0;
 
-    CHECK(st->count <= st->limits.max_events);
+    CHECK(st->count <= st->cap && st->cap <= st->limits.max_events);
     for (size_t i = 0; i < st->count; i++) {
-        const struct stream_event *e =
-            &st->ring[(st->head + i) % st->limits.max_events];
+        const struct stream_event *e = &st->ring[(st->head + i) % st->cap];
         CHECK(e->seq > prev && e->seq > st->evicted && e->seq <= st->seq);
         prev = e->seq;
         bytes += e->len;
@@ -80,8 +79,7 @@ static void check_replay(const struct stream *st, uint64_t after)
         return;
     }
     for (size_t i = 0; i < st->count; i++) {
-        const struct stream_event *e =
-            &st->ring[(st->head + i) % st->limits.max_events];
+        const struct stream_event *e = &st->ring[(st->head + i) % st->cap];
         if (e->seq > after)
             vec_add(&want, e->frame, e->len);
     }

@@ -10,6 +10,8 @@
 
 #include "mcpgw/sse.h"
 
+#define RING_FIRST 4 /* slots a stream starts with */
+
 void stream_init(struct stream *st, unsigned number,
                  const struct stream_limits *limits)
 {
@@ -20,7 +22,7 @@ void stream_init(struct stream *st, unsigned number,
 
 static struct stream_event *slot(const struct stream *st, size_t i)
 {
-    return &st->ring[(st->head + i) % st->limits.max_events];
+    return &st->ring[(st->head + i) % st->cap];
 }
 
 static void evict_oldest(struct stream *st)
@@ -31,7 +33,7 @@ static void evict_oldest(struct stream *st)
     st->bytes -= e->len;
     free(e->frame);
     e->frame = NULL;
-    st->head = (st->head + 1) % st->limits.max_events;
+    st->head = (st->head + 1) % st->cap;
     st->count--;
 }
 
@@ -73,6 +75,32 @@ void stream_free(struct stream *st)
     forget_all(st);
     free(st->ring);
     st->ring = NULL;
+    st->cap = 0;
+}
+
+/*
+ * Makes room for one more slot: the slots grow, doubling, up to
+ * max_events, since most streams (an initialize, a quick call) keep one
+ * or two events for as long as their session lives. Returns 0 or
+ * -ENOMEM; at max_events the caller evicts instead.
+ */
+static int grow(struct stream *st)
+{
+    size_t max = st->limits.max_events;
+    size_t cap = st->cap ? 2 * st->cap : RING_FIRST;
+    struct stream_event *ring;
+
+    if (cap > max)
+        cap = max;
+    if ((ring = calloc(cap, sizeof(*ring))) == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < st->count; i++)
+        ring[i] = *slot(st, i);
+    free(st->ring);
+    st->ring = ring;
+    st->cap = cap;
+    st->head = 0;
+    return 0;
 }
 
 /* Keeps a copy of frame for replay, making room by the bounds. */
@@ -81,13 +109,12 @@ static void keep(struct stream *st, const struct gw_buf *frame)
     const struct stream_limits *l = &st->limits;
     struct stream_event *e;
 
-    if (frame->len > l->max_bytes ||
-        (st->ring == NULL &&
-         (st->ring = calloc(l->max_events, sizeof(*st->ring))) == NULL)) {
+    if (frame->len > l->max_bytes || l->max_events == 0 ||
+        (st->count == st->cap && st->cap < l->max_events && grow(st) < 0)) {
         forget_all(st);
         return;
     }
-    while (st->count == l->max_events || st->bytes + frame->len > l->max_bytes)
+    while (st->count == st->cap || st->bytes + frame->len > l->max_bytes)
         evict_oldest(st);
     e = slot(st, st->count);
     if ((e->frame = malloc(frame->len)) == NULL) {

@@ -42,18 +42,20 @@ struct stream_attach {
 };
 
 struct stream {
-    unsigned number;             /* 0 is the session's GET stream */
-    uint64_t seq;                /* the last event id handed out */
-    uint64_t evicted;            /* newest seq no longer kept, or 0 */
-    struct stream_limits limits; /* copied */
-    struct stream_event *ring;   /* owned array of max_events slots */
-    size_t head, count, bytes;   /* oldest slot, events and bytes kept */
-    struct stream_attach *att;   /* borrowed: the connection, or NULL */
-    bool finished;               /* its last event is sent */
-    struct stream *prev, *next;  /* the session's streams */
+    unsigned number;                /* 0 is the session's GET stream */
+    uint64_t seq;                   /* the last event id handed out */
+    uint64_t evicted;               /* newest seq no longer kept, or 0 */
+    struct stream_limits limits;    /* copied */
+    struct stream_event *ring;      /* owned array of cap slots, at most
+                                       max_events, grown on demand */
+    size_t cap, head, count, bytes; /* slots, oldest slot, events and
+                                       bytes kept */
+    struct stream_attach *att;      /* borrowed: the connection, or NULL */
+    bool finished;                  /* its last event is sent */
+    struct stream *prev, *next;     /* the session's streams */
 };
 
-/* Prepares st; the ring is allocated with the first event. */
+/* Prepares st; the ring's slots are allocated as events come. */
 void stream_init(struct stream *st, unsigned number,
                  const struct stream_limits *limits);
 

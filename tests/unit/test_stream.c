@@ -70,8 +70,28 @@ static void test_ring_by_bytes(void)
     stream_free(&st);
 }
 
+static void test_ring_grows(void)
+{
+    struct stream st;
+    struct stream_limits l = {64, 1 << 20};
+
+    stream_init(&st, 2, &l);
+    stream_send(&st, "{}", 2);
+    ok(st.cap > 0 && st.cap < 64, "one event takes a few slots, not 64");
+    for (int i = 0; i < 9; i++)
+        stream_send(&st, "{}", 2);
+    is_int(st.count, 10, "ten kept as the slots grow");
+    is_int(stream_replay_check(&st, 0), 0, "none lost on the way");
+    for (int i = 0; i < 100; i++)
+        stream_send(&st, "{}", 2);
+    is_int(st.cap, 64, "the slots stop at --resume-events");
+    is_int(st.count, 64, "and the oldest go");
+    stream_free(&st);
+}
+
 int main(void)
 {
+    test_ring_grows();
     test_parse();
     test_ring_by_count();
     test_ring_by_bytes();
