@@ -123,17 +123,22 @@ static void maybe_stopped(struct session_table *t)
     }
 }
 
-static void on_backend_stopped(void *arg)
+static void list_remove(struct session_table *t, struct session *s)
 {
-    struct session *s = arg;
-    struct session_table *t = s->table;
-
     if (s->prev)
         s->prev->next = s->next;
     else
         t->all = s->next;
     if (s->next)
         s->next->prev = s->prev;
+}
+
+static void on_backend_stopped(void *arg)
+{
+    struct session *s = arg;
+    struct session_table *t = s->table;
+
+    list_remove(t, s);
     buf_free(&s->held);
     while (s->streams) {
         struct stream *st = s->streams;
@@ -203,12 +208,7 @@ static void link_session(struct session_table *t, struct session *s)
 static void unlink_session(struct session_table *t, struct session *s)
 {
     unhash(t, s);
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        t->all = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
+    list_remove(t, s);
     t->live--;
 }
 

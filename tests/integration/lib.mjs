@@ -1145,3 +1145,31 @@ export function openGetStream(url, sid, extra = {}, opts = {}) {
 export function postStream(url, sid, msg, extra = {}, opts = {}) {
   return openStream(url, { ...opts, method: 'POST', headers: sessionHeaders(sid, extra), body: msg });
 }
+
+/**
+ * Streams (openStream handles) to close at the end of a test, before its
+ * gateway is stopped: call before startGateway (t.after hooks run in the
+ * order they were added). Returns keep(stream) -> stream.
+ */
+export function keepStreams(t) {
+  const list = [];
+  t.after(() => Promise.all(list.map((s) => s.close())));
+  return (s) => {
+    list.push(s);
+    return s;
+  };
+}
+
+/**
+ * SDK clients closed at the end of a test, before its gateway stops: call
+ * before startGateway. Returns connect(url, opts) -> client.
+ */
+export function keepClients(t) {
+  const list = [];
+  t.after(() => Promise.all(list.map((c) => c.close().catch(() => {}))));
+  return async (url, opts = {}) => {
+    const c = await connectClient(url, { timeoutMs: 20000, ...opts });
+    list.push(c);
+    return c;
+  };
+}

@@ -10,23 +10,16 @@ import assert from 'node:assert/strict';
 
 import { CreateMessageRequestSchema, ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
-import { connectClient, everythingCmd, killAll, startGateway, waitFor, withTimeout } from './lib.mjs';
+import { connectClient, everythingCmd, killAll, startGateway, waitFor, withTimeout, keepClients,
+} from './lib.mjs';
+
+const clients = keepClients;
 
 after(killAll);
 
 const startShared = (t, ...flags) =>
   startGateway(['--stdio', everythingCmd(), ...flags], { t, timeoutMs: 20000 });
 
-/** Connects SDK clients that are closed before the gateway stops: call before startShared. */
-function clients(t) {
-  const list = [];
-  t.after(() => Promise.all(list.map((c) => c.close().catch(() => {}))));
-  return async (url, opts = {}) => {
-    const c = await connectClient(url, { timeoutMs: 20000, ...opts });
-    list.push(c);
-    return c;
-  };
-}
 
 const allText = (r) => (r.content ?? []).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
 const tagOf = (what) => `${what}-${process.pid}-${Date.now().toString(36)}`;

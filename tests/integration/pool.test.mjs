@@ -14,7 +14,10 @@ import assert from 'node:assert/strict';
 import {
   fixtureCmd, killAll, mcpHeaders, messagesOf, openSession, openStream, parseSse, postStream,
   rawPost, sessionHeaders, startGateway, textOf, toolCall, waitFor, withTimeout,
+  keepStreams,
 } from './lib.mjs';
+
+const streams = keepStreams;
 
 after(killAll);
 
@@ -36,15 +39,6 @@ const answerTo = (id, tag) => ({
   result: { role: 'assistant', content: { type: 'text', text: `answer for ${tag}` }, model: 'stub', stopReason: 'endTurn' },
 });
 
-/** Streams to close before the gateway stops: call before startGateway. */
-function streams(t) {
-  const list = [];
-  t.after(() => Promise.all(list.map((s) => s.close())));
-  return (s) => {
-    list.push(s);
-    return s;
-  };
-}
 
 /** POSTs a tools/call without a session; the open answer stream, and the request. */
 async function startCall(gw, keep, name, args) {

@@ -12,7 +12,10 @@ import { CreateMessageRequestSchema, ElicitRequestSchema } from '@modelcontextpr
 import {
   connectClient, everythingCmd, isAlive, killAll, nodeDescendantPids, nodeDescendants, rawPost,
   rpc, sessionHeaders, startGateway, waitFor, withTimeout,
+  keepClients,
 } from './lib.mjs';
+
+const clients = keepClients;
 
 after(killAll);
 
@@ -24,20 +27,6 @@ const waitChildren = (gw, n, timeoutMs = 10000) => waitFor(() => nodeDescendants
   timeoutMs, intervalMs: 50, what: `${n} node processes below the gateway (${nodeDescendants(gw.pid)} when the wait began)`,
 });
 
-/**
- * Connects an SDK client (capabilities as given) and closes it at the end
- * of the test, before the gateway is stopped: call close(t) before
- * startGateway.
- */
-function clients(t) {
-  const list = [];
-  t.after(() => Promise.all(list.map((c) => c.close().catch(() => {}))));
-  return async (url, opts = {}) => {
-    const c = await connectClient(url, { timeoutMs: 20000, ...opts });
-    list.push(c);
-    return c;
-  };
-}
 
 const allText = (r) => (r.content ?? []).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
 

@@ -12,7 +12,10 @@ import {
   isAlive, killAll, mcpHeaders, messagesOf, nodeDescendantPids, nodeDescendants,
   openGetStream, openSession, openStream, postStream, rawPost, rpc, sessionHeaders,
   startGateway, textOf, toolCall, waitFor, withTimeout,
+  keepStreams,
 } from './lib.mjs';
+
+const streams = keepStreams;
 
 after(killAll);
 
@@ -57,19 +60,6 @@ async function getOnce(url, headers) {
   return { status: s.status, headers: s.headers, text: s.text() };
 }
 
-/**
- * Streams to close at the end of the test, before its gateway is stopped:
- * call before startGateway (t.after hooks run in the order they were
- * added). Returns keep(stream) -> stream.
- */
-function streams(t) {
-  const list = [];
-  t.after(() => Promise.all(list.map((s) => s.close())));
-  return (s) => {
-    list.push(s);
-    return s;
-  };
-}
 
 const isNotification = (text) => (m) =>
   m.method === 'notifications/message' && m.params?.data === text;
